@@ -1,0 +1,1 @@
+"""audit stage of the tonewatch pipeline."""

@@ -1,0 +1,1 @@
+"""backfill stage of the tonewatch pipeline."""

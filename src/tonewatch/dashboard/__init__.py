@@ -1,0 +1,1 @@
+"""dashboard stage of the tonewatch pipeline."""

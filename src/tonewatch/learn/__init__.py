@@ -1,0 +1,1 @@
+"""learn stage of the tonewatch pipeline."""

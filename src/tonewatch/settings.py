@@ -1,0 +1,79 @@
+"""Settings, read from ``TONEWATCH_*`` environment variables or a ``.env`` file.
+
+Nothing is built at import time: callers create ``Settings()`` (or receive one) and pass
+it down, so tests and several apps in one process can use different settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ._errors import ConfigurationError
+
+__all__ = ["DEFAULT_SECRET", "Settings", "VisibilityPolicy"]
+
+DEFAULT_SECRET = "tonewatch-development-secret-change-me"
+
+VisibilityPolicy = Literal["full", "supervisor", "post_conversation", "aggregate", "threshold"]
+
+
+class Settings(BaseSettings):
+    """Every knob of a tonewatch deployment; defaults are the embedded, zero-set-up ones."""
+
+    model_config = SettingsConfigDict(env_prefix="TONEWATCH_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    home: Path = Field(default=Path(".tonewatch"), description="Folder for the embedded database, keys and reports")
+    db_url: str | None = Field(default=None, description="SQLAlchemy URL; default is a SQLite file under `home`")
+
+    # scoring
+    model_dir: Path | None = Field(default=None, description="Use this model folder instead of the bundled one")
+    review_threshold: float = Field(default=0.55, ge=0, le=1, description="Confidence below which needs_review is set")
+    max_text_chars: int = Field(default=200_000, gt=0, description="Longer texts are refused, never truncated")
+    threads: int = Field(default=0, ge=0, description="onnxruntime intra-op threads (0 = all cores)")
+    unvalidated_language_action: Literal["review", "score"] = "review"
+
+    # privacy
+    store_raw_text: bool = Field(default=False, description="Keep the unmasked text, encrypted with `encryption_key`")
+    encryption_key: str | None = Field(default=None, description="Fernet key for raw text at rest")
+    retention_days: int | None = Field(default=None, gt=0, description="Purge message text after this many days")
+
+    # proactive support
+    rules_path: Path | None = Field(default=None, description="Playbook YAML; default is the bundled starter playbook")
+    sla_business_hours: float = Field(default=4.0, gt=0)
+    business_hours: tuple[int, int] = (9, 17)
+    business_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    timezone: str = "UTC"
+    holdout_fraction: float = Field(default=0.1, ge=0, lt=1)
+    llm_url: str | None = Field(default=None, description="OpenAI-compatible chat endpoint that may rewrite drafts")
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str | None = None
+
+    # server
+    secret_key: str = DEFAULT_SECRET
+    visibility_policy: VisibilityPolicy = "supervisor"
+    visibility_threshold: float = Field(default=0.5, ge=0, le=1, description="|score| beyond which 'threshold' shows")
+    aggregate_min_group: int = Field(default=5, ge=1)
+    max_batch: int = Field(default=256, ge=1)
+    max_request_bytes: int = Field(default=4_000_000, gt=0)
+    rate_limit_per_minute: int = Field(default=6000, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ConfigurationError(
+                "TONEWATCH_SECRET_KEY is the development default; set a real secret in production",
+                field="secret_key",
+            )
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The URL to connect to: explicit ``db_url`` or the embedded SQLite file."""
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'tonewatch.db').as_posix()}"

