@@ -143,6 +143,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--airline-repeat", type=int, default=2, help="oversample the customer-service domain")
     ap.add_argument("--init", type=Path, default=None, help="start from a checkpoint (e.g. continue training)")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (the schedule still spans --epochs)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -213,13 +214,14 @@ def main() -> None:
     t0 = time.time()
     running: dict[str, list[float]] = {k: [] for k in train}
     epoch = 0
-    while step < total:
+    stop_at = min(total, args.max_steps) if args.max_steps else total
+    while step < stop_at:
         plan: list[tuple[str, Any]] = []
         for task, (ids, labels) in train.items():
             plan += [(task, b) for b in batches(ids, labels, args.batch_size, rng)]
         rng.shuffle(plan)
         for task, (xb, yb) in plan:
-            if step >= total:
+            if step >= stop_at:
                 break
             model.train()
             x, m = pad(xb)
@@ -238,7 +240,7 @@ def main() -> None:
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
-            running[task].append(float(loss))
+            running[task].append(float(loss.detach()))
             step += 1
             if step % 100 == 0:
                 el = time.time() - t0
@@ -249,7 +251,7 @@ def main() -> None:
                     eta_min=round(el / step * (total - step) / 60, 1),
                     **{k: round(float(np.mean(v[-100:])), 4) for k, v in running.items() if v},
                 )
-            if step % args.eval_every == 0 or step == total:
+            if step % args.eval_every == 0 or step == stop_at:
                 res = evaluate(model, val)
                 log(f"eval step {step}", **{k: round(v, 4) for k, v in res.items()})
                 if res["composite"] > best:

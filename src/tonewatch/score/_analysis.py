@@ -97,7 +97,9 @@ class SentenceResult:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SentenceResult:
-        return cls(d["text"], int(d["start"]), int(d["end"]), d["label"], _frozen(d["probabilities"]), float(d["score"]))
+        return cls(
+            d["text"], int(d["start"]), int(d["end"]), d["label"], _frozen(d["probabilities"]), float(d["score"])
+        )
 
 
 @dataclass(frozen=True, slots=True)

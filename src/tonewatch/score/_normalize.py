@@ -27,6 +27,6 @@ def normalize_for_model(text: str) -> str:
     """Return the form of ``text`` the encoder sees (never shown to users)."""
     text = _URL.sub("http", text)
     text = _HANDLE.sub("@user", text)
-    if emoji.emoji_count(text):
+    if not text.isascii() and emoji.emoji_count(text):  # ASCII has no emoji: skip the slow scan
         text = _EMOJI_NAME.sub(_emoji_words, emoji.demojize(text, delimiters=(":", ":")))
     return _SPACE.sub(" ", text).strip()

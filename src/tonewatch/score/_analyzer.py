@@ -1,0 +1,500 @@
+"""The analyzer: one batched forward pass, then the tonal layer, into an :class:`Analysis`.
+
+How a batch is scored:
+
+1. every text is checked (:func:`check_text`) and split into sentences/clauses;
+2. each text that fits the encoder (``max_tokens``) is read whole; a longer text is read as
+   windows of whole sentences that fit, aggregated weighted by their token counts (never
+   truncated); a text with several sentences also has each sentence read, so per-sentence
+   results and ``mixed`` come from the same forward pass;
+3. all those sequences (identical ones once) are sorted by length and cut into batches of
+   at most ``batch_size`` that minimise padded work (``_model.plan_batches``), each padded
+   only to its own longest sequence;
+4. temperature scaling (``calibration.temperature``) turns sentiment logits into calibrated
+   probabilities; the tonal layer (``score/_cues.py``, ``score/_tonal.py``) moves them by
+   bounded, reported amounts; emotions, sarcasm, urgency and the review flag follow.
+
+The model loads on first use, once, under a lock; ``get_analyzer`` keeps one analyzer per
+configuration so every caller in a process shares the loaded model.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+from tonewatch._errors import InputError
+
+from ._analysis import EMOTIONS, Analysis, Cue, Label, SentenceResult
+from ._cues import CueMatch, find_cues, is_courtesy, negative_context
+from ._cues import warm_up as warm_up_cues
+from ._emotions import recentre, support_emotions
+from ._language import detect_language, load_identifier
+from ._model import BUNDLED_MODEL_DIR, ModelOutputs, OnnxModel, read_manifest
+from ._normalize import normalize_for_model
+from ._sentences import Span, split_sentences
+from ._text import check_text
+from ._tonal import SARCASM_HEAD_RULE, Probs, apply_rule, boost, cue_share, to_cue
+from ._urgency import urgency
+from ._windows import fit_pieces, pack_windows
+
+if TYPE_CHECKING:
+    from tonewatch.settings import Settings
+
+__all__ = ["MIXED_MIN", "SARCASM_HEAD_MIN", "Analyzer", "analyze", "analyze_batch", "check_language", "get_analyzer"]
+
+LanguageAction = Literal["review", "score"]
+# A sentence counts towards "mixed" when its polarity holds at least this probability.
+MIXED_MIN = 0.6
+# The sarcasm head alone (no sarcasm pattern) turns a positive sentence only from this probability on: it
+# sits around 0.55 on plain praise, so the manifest's 0.5 decision threshold is too eager to act on alone.
+SARCASM_HEAD_MIN = 0.75
+# Texts longer than this cannot fit one 128-token window; they are read as windows without a whole-text pass.
+_WHOLE_MAX_CHARS = 20_000
+_APPLY_ORDER = {
+    kind: i
+    for i, kind in enumerate(
+        (
+            "negation",
+            "understatement",
+            "hedge",
+            "sarcasm",
+            "polite-escalation",
+            "wait-time",
+            "repeat-contact",
+            "cancellation",
+            "legal",
+            "blocked",
+            "deadline",
+            "emoji",
+            "brevity",
+            "punctuation-run",
+            "intensifier",
+            "caps",
+        )
+    )
+}
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What to run for one text and how to read the results back."""
+
+    text: str
+    units: list[Span]
+    whole: list[int] | None = None  # token ids when the text fits the encoder
+    windows: list[list[int]] = field(default_factory=list)  # when it does not
+    pieces: list[list[list[int]]] = field(default_factory=list)  # per sentence (texts with 2+ sentences)
+
+
+def _softmax(row: Sequence[float], temperature: float) -> Probs:
+    z = [v / temperature for v in row]
+    top = max(z)
+    e = [math.exp(v - top) for v in z]
+    s = sum(e)
+    return (e[0] / s, e[1] / s, e[2] / s)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    ex = math.exp(x)
+    return ex / (1.0 + ex)
+
+
+def _argmax(p: Probs) -> Label:
+    i = max(range(3), key=lambda k: p[k])
+    return "negative" if i == 0 else "neutral" if i == 1 else "positive"
+
+
+def _as_dict(p: Probs) -> MappingProxyType[str, float]:
+    return MappingProxyType({"positive": p[2], "neutral": p[1], "negative": p[0]})
+
+
+class Analyzer:
+    """Scores customer messages with the bundled (or a given) model plus the tonal layer.
+
+    Construction is cheap; the model is loaded (and its files verified against the
+    manifest's sha256) on first use or by :meth:`load`.
+    """
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        threads: int = 0,
+        review_threshold: float = 0.55,
+        max_text_chars: int = 200_000,
+        unvalidated_language_action: LanguageAction = "review",
+        tonal: bool = True,
+    ) -> None:
+        if threads < 0:
+            raise InputError("threads must be >= 0 (0 = all cores)", field="threads")
+        if not 0.0 <= review_threshold <= 1.0:
+            raise InputError("review_threshold must be in [0, 1]", field="review_threshold")
+        if max_text_chars <= 0:
+            raise InputError("max_text_chars must be positive", field="max_text_chars")
+        self.model_dir = Path(model_dir) if model_dir is not None else BUNDLED_MODEL_DIR
+        self.threads = threads
+        self.review_threshold = review_threshold
+        self.max_text_chars = max_text_chars
+        self.unvalidated_language_action: LanguageAction = unvalidated_language_action
+        self.tonal = tonal
+        self._manifest: dict[str, Any] | None = None
+        self._model: OnnxModel | None = None
+        self._lock = threading.Lock()
+
+    # -- model
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The model's manifest (read once; the model itself is not loaded by this)."""
+        if self._manifest is None:
+            self._manifest = read_manifest(self.model_dir)
+        return self._manifest
+
+    @property
+    def model_version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def validated_languages(self) -> frozenset[str]:
+        """English plus every language the manifest reports validation figures for."""
+        return frozenset({"en", *self.manifest.get("languages", {})})
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> Analyzer:
+        """Load and verify the model now (otherwise it loads on first use); thread-safe, once."""
+        self._ensure_model()
+        load_identifier()
+        warm_up_cues()
+        return self
+
+    def _ensure_model(self) -> OnnxModel:
+        model = self._model
+        if model is None:
+            with self._lock:
+                model = self._model
+                if model is None:
+                    model = OnnxModel(self.model_dir, self.manifest, threads=self.threads)
+                    self._model = model
+        return model
+
+    # -- public API
+    def analyze(self, text: str, *, language: str | None = None) -> Analysis:
+        """Score one text. Raises an :class:`~tonewatch.InputError` subclass on bad input."""
+        return self.analyze_batch([text], languages=[language])[0]
+
+    def analyze_batch(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        languages: Sequence[str | None] | None = None,
+    ) -> list[Analysis]:
+        """Score many texts in one sorted, dynamically padded pass; results in input order."""
+        if isinstance(texts, str | bytes):
+            raise InputError("analyze_batch takes a sequence of texts, not one text", field="texts")
+        if batch_size < 1:
+            raise InputError("batch_size must be >= 1", field="batch_size")
+        if languages is not None and len(languages) != len(texts):
+            raise InputError("languages must have one entry per text", field="languages")
+        checked = [check_text(t, max_chars=self.max_text_chars, field=f"texts[{i}]") for i, t in enumerate(texts)]
+        langs = [check_language(lang) for lang in (languages or [None] * len(checked))]
+        if not checked:
+            return []
+        model = self._ensure_model()
+        plans = self._plan(model, checked)
+        keys: dict[tuple[int, ...], int] = {}
+        sequences: list[list[int]] = []
+        for plan in plans:
+            for seq in _sequences(plan):
+                key = tuple(seq)
+                if key not in keys:
+                    keys[key] = len(sequences)
+                    sequences.append(seq)
+        outputs = model.run(sequences, batch_size=batch_size)
+        return [self._compose(plan, outputs, keys, lang) for plan, lang in zip(plans, langs, strict=True)]
+
+    # -- planning
+    def _plan(self, model: OnnxModel, texts: list[str]) -> list[_Plan]:
+        limit = model.max_tokens
+        plans = [_Plan(t, split_sentences(t)) for t in texts]
+        # a text far longer than one window is never read whole: skip tokenizing it whole
+        whole_ids: list[list[int] | None] = [None] * len(plans)
+        fits = [i for i, p in enumerate(plans) if len(p.units) == 1 or len(p.text) <= _WHOLE_MAX_CHARS]
+        for i, ids in zip(fits, model.encode([normalize_for_model(plans[i].text) for i in fits]), strict=True):
+            whole_ids[i] = ids
+        multi = [p for p in plans if len(p.units) > 1]
+        unit_texts = [normalize_for_model(p.text[a:b]) for p in multi for a, b in p.units]
+        unit_ids = iter(model.encode(unit_texts))
+        for plan, whole in zip(plans, whole_ids, strict=True):
+            if whole is not None and len(whole) <= limit:
+                plan.whole = whole
+            if len(plan.units) == 1 and plan.whole is not None:
+                continue
+            pieces: list[list[tuple[Span, list[int]]]] = []
+            for span in plan.units:
+                seq = whole if len(plan.units) == 1 and whole is not None else next(unit_ids)
+                if len(seq) <= limit:
+                    pieces.append([(span, seq)])
+                else:
+                    pieces.append(fit_pieces(plan.text, span, model.encode, model.count_words, limit))
+            plan.pieces = [[seq for _, seq in unit] for unit in pieces]
+            if plan.whole is None:
+                flat = [(span, len(seq)) for unit in pieces for span, seq in unit]
+                plan.windows = [seq for _, seq in pack_windows(plan.text, flat, model.encode, limit)]
+            if len(plan.units) == 1:
+                plan.pieces = []
+        return plans
+
+    # -- composing the result
+    def _compose(
+        self, plan: _Plan, out: ModelOutputs, keys: dict[tuple[int, ...], int], language: str | None
+    ) -> Analysis:
+        manifest = self.manifest
+        temperature = float(manifest["calibration"]["temperature"])
+        thresholds: list[float] = list(manifest["calibration"].get("goemotions_thresholds") or [0.5] * 28)
+        sarcasm_threshold = float(manifest["calibration"].get("sarcasm_threshold", 0.5))
+        go_labels: list[str] = list(manifest["labels"]["goemotions"])
+
+        rows = [keys[tuple(plan.whole)]] if plan.whole is not None else [keys[tuple(w)] for w in plan.windows]
+        weights = [1.0] if plan.whole is not None else [max(len(w) - 2, 1) for w in plan.windows]
+        text_p = _mean_probs([_softmax(out.sentiment[r].tolist(), temperature) for r in rows], weights)
+        go_raw = _blend([[_sigmoid(float(v)) for v in out.emotions[r]] for r in rows], weights)
+        sarcasm_model = _blend([[_sigmoid(float(out.sarcasm[r]))] for r in rows], weights)[0]
+
+        units = plan.units
+        if plan.pieces:
+            unit_p: list[Probs] = []
+            unit_sarcasm: list[float] = []
+            for pieces in plan.pieces:
+                r = [keys[tuple(s)] for s in pieces]
+                w = [max(len(s) - 2, 1) for s in pieces]
+                unit_p.append(_mean_probs([_softmax(out.sentiment[i].tolist(), temperature) for i in r], w))
+                unit_sarcasm.append(_blend([[_sigmoid(float(out.sarcasm[i]))] for i in r], w)[0])
+        else:
+            unit_p, unit_sarcasm = [text_p], [sarcasm_model]
+
+        emotions = support_emotions(dict(zip(go_labels, recentre(go_raw, thresholds), strict=True)))
+        matches = find_cues(plan.text, units) if self.tonal else []
+        matches.sort(key=lambda m: (_APPLY_ORDER.get(m.rule.kind, 99), m.start))
+        lengths = _content_lengths(plan.text, units)
+        cues: list[Cue] = []
+        urgent: list[CueMatch] = []
+        pattern_sarcasm = 0.0
+        single = len(units) == 1
+        pre_sarcasm: Label | None = None
+        for m in matches:
+            strength = m.strength
+            if m.rule.kind == "sarcasm":
+                # the pattern and the model's sarcasm head are two witnesses of the same thing
+                strength = 1.0 - (1.0 - strength) * (1.0 - unit_sarcasm[m.unit])
+                pattern_sarcasm = max(pattern_sarcasm, strength)
+                if pre_sarcasm is None:
+                    pre_sarcasm = _argmax(text_p)
+            if single:
+                unit_p[0], moved, direction = apply_rule(unit_p[0], m.rule, strength)
+                text_p = unit_p[0]
+            elif m.rule.scope == "text" and m.rule.direction is None:
+                # a whole-text amplifier (all caps) follows the text's polarity, not one sentence's
+                text_p, moved, direction = apply_rule(text_p, m.rule, strength)
+            else:
+                unit_p[m.unit], moved, direction = apply_rule(unit_p[m.unit], m.rule, strength)
+                share = 1.0 if m.rule.scope == "text" else cue_share(lengths, m.unit)
+                text_p, _, _ = apply_rule(text_p, m.rule, share * strength)
+            boost(emotions, m.rule, direction, strength)
+            cues.append(to_cue(plan.text, m, direction, moved))
+            if m.rule.direction is not None or direction == "negative":
+                urgent.append(m)
+        head: list[CueMatch] = []
+        if self.tonal and pattern_sarcasm == 0.0:
+            head_min = max(sarcasm_threshold, SARCASM_HEAD_MIN)
+            self._sarcasm_head(plan, unit_p, unit_sarcasm, head_min, head, cues, emotions)
+            if head:
+                pre_sarcasm = pre_sarcasm or _argmax(text_p)
+                if single:
+                    text_p = unit_p[0]
+                else:
+                    for m in head:
+                        text_p, _, _ = apply_rule(text_p, m.rule, cue_share(lengths, m.unit) * m.strength)
+        sarcasm = 1.0 - (1.0 - sarcasm_model) * (1.0 - pattern_sarcasm)
+
+        label: Label = _argmax(text_p)
+        confidence = {"negative": text_p[0], "neutral": text_p[1], "positive": text_p[2]}[label]
+        mixed = self._mixed(plan, unit_p)
+        reasons: list[str] = []
+        if mixed is not None:
+            label, confidence = "mixed", mixed
+            reasons.append("mixed_sentiment")
+        if confidence < self.review_threshold:
+            reasons.insert(0, "low_confidence")
+        if pre_sarcasm == "positive" and label == "negative":
+            reasons.append("sarcasm_flipped")
+        lang = language or detect_language(plan.text)
+        if lang not in self.validated_languages and self.unvalidated_language_action == "review":
+            reasons.append("unvalidated_language")
+
+        sentences = tuple(
+            SentenceResult(plan.text[a:b], a, b, _argmax(p), _as_dict(p), p[2] - p[0])
+            for (a, b), p in zip(units, unit_p, strict=True)
+        )
+        cues.sort(key=lambda c: (c.start, c.end))
+        return Analysis(
+            label=label,
+            probabilities=_as_dict(text_p),
+            score=text_p[2] - text_p[0],
+            confidence=confidence,
+            needs_review=bool(reasons),
+            emotions=MappingProxyType({e: emotions[e] for e in EMOTIONS}),
+            goemotions=MappingProxyType(dict(zip(go_labels, go_raw, strict=True))),
+            sarcasm=sarcasm,
+            urgency=urgency([*urgent, *head], emotions),
+            language=lang,
+            sentences=sentences,
+            cues=tuple(cues),
+            model_version=self.model_version,
+            review_reasons=tuple(reasons),
+        )
+
+    def _sarcasm_head(
+        self,
+        plan: _Plan,
+        unit_p: list[Probs],
+        unit_sarcasm: list[float],
+        threshold: float,
+        head: list[CueMatch],
+        cues: list[Cue],
+        emotions: dict[str, float],
+    ) -> None:
+        """Let the model's sarcasm head turn positive sentences it finds sarcastic."""
+        for i, ((a, b), p, s) in enumerate(zip(plan.units, unit_p, unit_sarcasm, strict=True)):
+            if s < threshold or _argmax(p) != "positive" or not negative_context(plan.text, plan.units, i):
+                continue  # genuine praise stays praise: the head alone flips only next to a complaint
+            strength = min((s - threshold) / max(1.0 - threshold, 1e-6), 1.0)
+            match = CueMatch(SARCASM_HEAD_RULE, a, b, i, strength)
+            unit_p[i], moved, direction = apply_rule(p, SARCASM_HEAD_RULE, strength)
+            boost(emotions, SARCASM_HEAD_RULE, direction, strength)
+            head.append(match)
+            cues.append(to_cue(plan.text, match, direction, moved))
+
+    def _mixed(self, plan: _Plan, unit_p: list[Probs]) -> float | None:
+        """Confidence that the text holds both polarities, or None when it does not."""
+        if len(plan.units) < 2:
+            return None
+        pos = neg = 0.0
+        for (a, b), p in zip(plan.units, unit_p, strict=True):
+            piece = plan.text[a:b]
+            if len(piece.split()) < 2 or is_courtesy(piece):
+                continue
+            if _argmax(p) == "positive":
+                pos = max(pos, p[2])
+            elif _argmax(p) == "negative":
+                neg = max(neg, p[0])
+        if pos >= MIXED_MIN and neg >= MIXED_MIN:
+            return pos * neg
+        return None
+
+
+def _content_lengths(text: str, units: Sequence[Span]) -> list[int]:
+    """Characters per sentence, with greetings and sign-offs counted as nothing (they carry no stance)."""
+    lengths = [0 if is_courtesy(text[a:b]) else b - a for a, b in units]
+    return lengths if any(lengths) else [b - a for a, b in units]
+
+
+def _sequences(plan: _Plan) -> list[list[int]]:
+    seqs = [plan.whole] if plan.whole is not None else list(plan.windows)
+    for unit in plan.pieces:
+        seqs.extend(unit)
+    return seqs
+
+
+def _mean_probs(rows: Sequence[Probs], weights: Sequence[float]) -> Probs:
+    if len(rows) == 1:
+        return rows[0]
+    total = sum(weights)
+    acc = [sum(r[k] * w for r, w in zip(rows, weights, strict=True)) / total for k in range(3)]
+    s = sum(acc)
+    return (acc[0] / s, acc[1] / s, acc[2] / s)
+
+
+def _blend(rows: Sequence[Sequence[float]], weights: Sequence[float]) -> list[float]:
+    """Weighted mean blended half-and-half with the maximum: one angry paragraph still counts."""
+    if len(rows) == 1:
+        return list(rows[0])
+    total = sum(weights)
+    out = []
+    for k in range(len(rows[0])):
+        mean = sum(r[k] * w for r, w in zip(rows, weights, strict=True)) / total
+        out.append(0.5 * mean + 0.5 * max(r[k] for r in rows))
+    return out
+
+
+@cache
+def _language_re() -> re.Pattern[str]:
+    return re.compile(r"^[a-z]{2,3}$")
+
+
+def check_language(language: str | None) -> str | None:
+    """A caller-given language as its ISO 639 primary subtag ("en-US" -> "en")."""
+    if language is None:
+        return None
+    if not isinstance(language, str):
+        raise InputError("language must be a string such as 'en'", code="invalid_language", field="language")
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    if not _language_re().match(code):
+        raise InputError(f"language {language!r} is not an ISO 639 code", code="invalid_language", field="language")
+    return code
+
+
+_analyzers: dict[tuple[Any, ...], Analyzer] = {}
+_analyzers_lock = threading.Lock()
+
+
+def get_analyzer(settings: Settings | None = None) -> Analyzer:
+    """The shared analyzer for ``settings`` (default: ``Settings()``), built once per configuration."""
+    if settings is None:
+        from tonewatch.settings import Settings
+
+        settings = Settings()
+    model_dir = (settings.model_dir or BUNDLED_MODEL_DIR).resolve()
+    key = (
+        model_dir,
+        settings.threads,
+        settings.review_threshold,
+        settings.max_text_chars,
+        settings.unvalidated_language_action,
+    )
+    with _analyzers_lock:
+        analyzer = _analyzers.get(key)
+        if analyzer is None:
+            analyzer = Analyzer(
+                model_dir,
+                threads=settings.threads,
+                review_threshold=settings.review_threshold,
+                max_text_chars=settings.max_text_chars,
+                unvalidated_language_action=settings.unvalidated_language_action,
+            )
+            _analyzers[key] = analyzer
+    return analyzer
+
+
+def analyze(text: str, *, language: str | None = None) -> Analysis:
+    """Score one text with the shared analyzer of the current settings (``tonewatch.analyze``)."""
+    return get_analyzer().analyze(text, language=language)
+
+
+def analyze_batch(
+    texts: Sequence[str], batch_size: int = 32, *, languages: Sequence[str | None] | None = None
+) -> list[Analysis]:
+    """Score many texts in one batched pass with the shared analyzer (``tonewatch.analyze_batch``)."""
+    return get_analyzer().analyze_batch(texts, batch_size=batch_size, languages=languages)

@@ -1,0 +1,191 @@
+"""The bundled ONNX model: manifest, integrity check, tokenizer and batched inference.
+
+Only ``onnxruntime``, ``tokenizers`` and ``numpy`` run the model; they are imported when a
+model is first loaded, never at import time, so ``import tonewatch`` stays light. Every
+file listed in the manifest is checked against its sha256 before use: a model that does
+not match what was validated must not score anyone's messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tonewatch._errors import ModelError, ModelIntegrityError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+__all__ = ["BUNDLED_MODEL_DIR", "LOADS", "ModelOutputs", "OnnxModel", "plan_batches", "read_manifest", "verify_files"]
+
+BUNDLED_MODEL_DIR = Path(__file__).resolve().parent / "model"
+_REQUIRED = ("model.onnx", "tokenizer.json")
+_OUTPUTS = ("sentiment", "emotions", "sarcasm")
+# How many models this process has loaded (observability, and proof in tests that loading happens once).
+LOADS = 0
+_loads_lock = threading.Lock()
+
+
+def read_manifest(model_dir: Path) -> dict[str, Any]:
+    """``manifest.json`` of a model folder, with the fields the runtime relies on checked."""
+    path = model_dir / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(f"no manifest.json in model folder {model_dir}") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{path} is not a JSON object")
+    try:
+        labels = manifest["labels"]
+        if list(labels["sentiment"]) != ["negative", "neutral", "positive"]:
+            raise ModelError(f"{path}: labels.sentiment must be [negative, neutral, positive]")
+        if len(labels["goemotions"]) != 28:
+            raise ModelError(f"{path}: labels.goemotions must list the 28 GoEmotions labels")
+        float(manifest["calibration"]["temperature"])
+        int(manifest["max_tokens"])
+        dict(manifest["files"])
+        str(manifest["version"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{path} lacks a required field: {exc}") from exc
+    return manifest
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_files(model_dir: Path, manifest: dict[str, Any]) -> None:
+    """Raise :class:`ModelIntegrityError` unless every required file matches the manifest's sha256."""
+    files: dict[str, str] = manifest["files"]
+    for name in _REQUIRED:
+        if name not in files:
+            raise ModelIntegrityError(f"the manifest in {model_dir} does not list {name}")
+    for name, expected in files.items():
+        path = model_dir / name
+        if not path.is_file():
+            raise ModelIntegrityError(f"model file {path} is missing")
+        actual = _sha256(path)
+        if actual != expected:
+            raise ModelIntegrityError(
+                f"model file {path} does not match its manifest (sha256 {actual[:12]}..., expected {expected[:12]}...)"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutputs:
+    """Raw outputs for a list of sequences, in input order."""
+
+    sentiment: NDArray[np.float32]  # [n, 3] logits
+    emotions: NDArray[np.float32]  # [n, 28] logits
+    sarcasm: NDArray[np.float32]  # [n] logits
+
+
+# The fixed cost of one forward pass, in padded tokens: what splitting a batch must save to be worth it.
+_CALL_COST_TOKENS = 24
+
+
+def plan_batches(lengths: Sequence[int], batch_size: int) -> list[tuple[int, int]]:
+    """Cut length-sorted sequences into batches of at most ``batch_size`` that minimise padded work.
+
+    Cost of a batch = a fixed per-call cost + rows x its longest sequence (dynamic programming
+    over cut points), so a long sentence no longer pads thirty short ones to its length.
+    """
+    n = len(lengths)
+    best = [0.0] + [float("inf")] * n
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        longest = lengths[j - 1]
+        for i in range(max(0, j - batch_size), j):
+            cost = best[i] + _CALL_COST_TOKENS + (j - i) * longest
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    spans: list[tuple[int, int]] = []
+    j = n
+    while j > 0:
+        spans.append((cut[j], j))
+        j = cut[j]
+    return spans[::-1]
+
+
+class OnnxModel:
+    """An onnxruntime session and its tokenizer, loaded from a verified model folder."""
+
+    def __init__(self, model_dir: Path, manifest: dict[str, Any], *, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        verify_files(model_dir, manifest)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        # no busy-waiting between ops: on a shared CPU (API + ingestion + a database) spinning threads steal the
+        # cores the other work needs, and single-message latency roughly doubles under load
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self._session = ort.InferenceSession(
+                str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+            tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"cannot load the model in {model_dir}: {exc}") from exc
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        self._tokenizer = tokenizer
+        self.max_tokens = int(manifest["max_tokens"])
+        names = {o.name for o in self._session.get_outputs()}
+        if not set(_OUTPUTS) <= names:
+            raise ModelError(f"the model in {model_dir} lacks outputs {sorted(set(_OUTPUTS) - names)}")
+        global LOADS
+        with _loads_lock:
+            LOADS += 1
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids with [CLS]/[SEP], never truncated (callers keep sequences within ``max_tokens``)."""
+        if not texts:
+            return []
+        return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+
+    def count_words(self, words: Sequence[str]) -> list[int]:
+        """Tokens per word, without special tokens (to pack long sentences into windows)."""
+        if not words:
+            return []
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(words), add_special_tokens=False)]
+
+    def run(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> ModelOutputs:
+        """Score token sequences: sorted by length, batched, each batch padded to its own longest."""
+        import numpy as np
+
+        n = len(sequences)
+        sentiment = np.zeros((n, 3), dtype=np.float32)
+        emotions = np.zeros((n, 28), dtype=np.float32)
+        sarcasm = np.zeros((n,), dtype=np.float32)
+        order = sorted(range(n), key=lambda i: len(sequences[i]))
+        for a, b in plan_batches([len(sequences[i]) for i in order], max(batch_size, 1)):
+            sel = order[a:b]
+            width = len(sequences[sel[-1]])
+            ids = np.zeros((len(sel), width), dtype=np.int64)
+            mask = np.zeros((len(sel), width), dtype=np.int64)
+            for row, i in enumerate(sel):
+                seq = sequences[i]
+                ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            s, e, z = self._session.run(list(_OUTPUTS), {"input_ids": ids, "attention_mask": mask})
+            sentiment[sel] = s
+            emotions[sel] = e
+            sarcasm[sel] = z
+        return ModelOutputs(sentiment, emotions, sarcasm)
