@@ -53,6 +53,9 @@ __all__ = ["MIXED_MIN", "SARCASM_HEAD_MIN", "Analyzer", "analyze", "analyze_batc
 LanguageAction = Literal["review", "score"]
 # A sentence counts towards "mixed" when its polarity holds at least this probability.
 MIXED_MIN = 0.6
+# ...and the whole text must still give the weaker polarity this much: when the whole reading is
+# overwhelmingly one-sided (a shouted complaint whose second sentence the model misreads), it is not mixed.
+MIXED_WHOLE_MIN = 0.05
 # The sarcasm head alone (no sarcasm pattern) turns a positive sentence only from this probability on: it
 # sits around 0.55 on plain praise, so the manifest's 0.5 decision threshold is too eager to act on alone.
 SARCASM_HEAD_MIN = 0.75
@@ -331,7 +334,7 @@ class Analyzer:
 
         label: Label = _argmax(text_p)
         confidence = {"negative": text_p[0], "neutral": text_p[1], "positive": text_p[2]}[label]
-        mixed = self._mixed(plan, unit_p)
+        mixed = self._mixed(plan, unit_p) if min(text_p[0], text_p[2]) >= MIXED_WHOLE_MIN else None
         reasons: list[str] = []
         if mixed is not None:
             label, confidence = "mixed", mixed
