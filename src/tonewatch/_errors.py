@@ -140,7 +140,13 @@ class StoreError(TonewatchError):
 
 
 class AuditIntegrityError(TonewatchError):
+    """The chain does not verify; ``seq`` is the first entry at fault (when one can be named)."""
+
     code = "audit_integrity"
+
+    def __init__(self, message: str, *, seq: int | None = None) -> None:
+        super().__init__(message, field=None if seq is None else f"seq:{seq}")
+        self.seq = seq
 
 
 class ConfigurationError(TonewatchError):

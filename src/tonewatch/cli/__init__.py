@@ -22,7 +22,20 @@ app = typer.Typer(
 )
 
 # Order is the order of `tonewatch --help`.
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = (
+    "_score",
+    "_serve",
+    "_ingest",
+    "_health",
+    "_customer",
+    "_privacy",
+    "_rules",
+    "_queue",
+    "_report",
+    "_audit",
+    "_demo",
+    "_streams",
+)
 
 
 def _register() -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from .._errors import EventValidationError
+from tonewatch._errors import EventValidationError
 
 __all__ = [
     "CHANNELS",
@@ -202,5 +202,7 @@ def parse_event_json(raw: str | bytes, *, line: int | None = None) -> Event:
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise EventValidationError(f"invalid JSON: {exc.msg} at column {exc.colno}", line=line, code="invalid_json") from None
+        raise EventValidationError(
+            f"invalid JSON: {exc.msg} at column {exc.colno}", line=line, code="invalid_json"
+        ) from None
     return parse_event(obj, line=line)

@@ -7,11 +7,15 @@ customer data, ``review``/``audit`` for theirs) but all register here.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, MetaData
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "JSONType"]
+__all__ = ["Base", "JSONType", "UTCDateTime"]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -23,6 +27,32 @@ NAMING = {
 
 # JSON on SQLite, JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC ``datetime`` on every backend.
+
+    SQLite has no time zones and hands back naive values; PostgreSQL hands back the session
+    time zone. Normalising both ways keeps the "timestamps are aware UTC" convention true
+    for whatever comes out of the database, and makes comparisons exact.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -1,0 +1,39 @@
+"""One router per resource; :data:`ROUTERS` is the order they appear in the OpenAPI schema."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import (
+    aggregates,
+    audit,
+    classify,
+    conversation,
+    customers,
+    events,
+    feedback,
+    keys,
+    review,
+    rules,
+    stream,
+    system,
+    webhooks,
+)
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: tuple[APIRouter, ...] = (
+    classify.router,
+    conversation.router,
+    stream.router,
+    events.router,
+    customers.router,
+    aggregates.router,
+    review.router,
+    rules.router,
+    feedback.router,
+    audit.router,
+    webhooks.router,
+    keys.router,
+    system.router,
+)

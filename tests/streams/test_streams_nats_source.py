@@ -1,0 +1,131 @@
+"""NatsJetStreamSource against the real NATS JetStream: redelivery, dead letters, dedupe, reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from streams_support import TcpProxy
+
+from tonewatch.streams import NatsJetStreamSource, NatsJetStreamWriter, nats_subjects
+
+pytestmark = pytest.mark.nats
+
+
+async def _publish(url: str, stream: str, payloads: list[bytes], ids: list[str | None] | None = None) -> None:
+    writer = NatsJetStreamWriter(url, stream, nats_subjects(stream)["events"])
+    await writer.start()
+    try:
+        await writer.send_raw(payloads, ids)
+    finally:
+        await writer.close()
+
+
+async def _dead_letters(url: str, stream: str) -> list[Any]:
+    import nats
+
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(nats_subjects(stream)["dead_letter"], stream=stream)
+        out: list[Any] = []
+        while True:
+            try:
+                out += await sub.fetch(100, timeout=0.5)
+            except (nats.errors.TimeoutError, TimeoutError):
+                return out
+    finally:
+        await nc.close()
+
+
+async def _pending(url: str, stream: str, durable: str) -> tuple[int, int]:
+    import nats
+
+    nc = await nats.connect(url)
+    try:
+        info = await nc.jetstream().consumer_info(stream, durable)
+        return int(info.num_pending), int(info.num_ack_pending)
+    finally:
+        await nc.close()
+
+
+def test_unacknowledged_messages_come_back_and_exhausted_ones_are_dead_lettered(
+    nats_url: str, nats_stream: str
+) -> None:
+    async def scenario() -> None:
+        await _publish(nats_url, nats_stream, [b'{"n": 1}', b'{"n": 2}'])
+        dead = NatsJetStreamSource(nats_url, nats_stream, "g", claim_idle=0.5, max_deliveries=2)
+        await dead.start()
+        first = await dead.fetch(10, 1.0)
+        assert [d.deliveries for d in first] == [1, 1]
+        await dead.close()  # never acknowledged: JetStream redelivers after ack_wait
+
+        src = NatsJetStreamSource(nats_url, nats_stream, "g", claim_idle=0.5, max_deliveries=2)
+        await src.start()
+        again: list[Any] = []
+        for _ in range(20):
+            again += await src.fetch(10, 0.5)
+            if len(again) == 2:
+                break
+        assert sorted(d.deliveries for d in again) == [2, 2]
+        keep, poison = sorted(again, key=lambda d: d.data)
+        await src.ack([keep])
+        await src.fail(poison, "RuntimeError: cannot apply")
+        for _ in range(20):
+            assert await src.fetch(10, 0.5) == []  # the third delivery is dead-lettered, not returned
+            if src.stats.exhausted:
+                break
+        assert src.stats.exhausted == 1
+        await src.close()
+        letters = await _dead_letters(nats_url, nats_stream)
+        assert [m.data for m in letters] == [b'{"n": 2}']
+        headers = letters[0].headers
+        assert headers["Tonewatch-Code"] == "max_deliveries"
+        assert (
+            headers["Tonewatch-Reason"] == "not acknowledged after 2 deliveries; last error: RuntimeError: cannot apply"
+        )
+        assert await _pending(nats_url, nats_stream, "g") == (0, 0)
+
+    asyncio.run(scenario())
+
+
+def test_event_ids_deduplicate_replays(nats_url: str, nats_stream: str) -> None:
+    async def scenario() -> None:
+        payloads = [b'{"event_id": "a"}', b'{"event_id": "b"}']
+        await _publish(nats_url, nats_stream, payloads, ["a", "b"])
+        await _publish(nats_url, nats_stream, payloads, ["a", "b"])  # a replay of the same file
+        src = NatsJetStreamSource(nats_url, nats_stream, "g")
+        await src.start()
+        got = await src.fetch(10, 1.0)
+        got += await src.fetch(10, 0.3)
+        assert [d.data for d in got] == payloads
+        await src.ack(got)
+        await src.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_consumer_survives_its_connection_being_cut(nats_url: str, nats_stream: str) -> None:
+    async def scenario(proxy: TcpProxy) -> None:
+        src = NatsJetStreamSource(f"nats://127.0.0.1:{proxy.port}", nats_stream, "g", claim_idle=1.0)
+        await src.start()
+        await _publish(nats_url, nats_stream, [b'{"n": 1}'])
+        got = await src.fetch(10, 1.0)
+        assert len(got) == 1
+        await src.ack(got)
+        assert proxy.cut() >= 1
+        await _publish(nats_url, nats_stream, [b'{"n": 2}', b'{"n": 3}'])
+        more: list[Any] = []
+        for _ in range(60):
+            more += await src.fetch(10, 0.5)
+            if len(more) >= 2:
+                break
+        assert sorted(d.data for d in more) == [b'{"n": 2}', b'{"n": 3}']
+        await src.ack(more)
+        assert src.stats.reconnects >= 1
+        await src.close()
+        assert await _pending(nats_url, nats_stream, "g") == (0, 0)
+
+    with TcpProxy("127.0.0.1", 4222) as proxy:
+        asyncio.run(scenario(proxy))
