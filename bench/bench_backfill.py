@@ -22,6 +22,7 @@ import contextlib
 import json
 import random
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -107,9 +108,18 @@ def main() -> int:
     ap.add_argument("--workers", default="1,2", help="worker counts to compare")
     ap.add_argument("--partition-size", type=int, default=500)
     ap.add_argument("--baseline-messages", type=int, default=500, help="messages scored for the baseline")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (input, spool, results)")
     args = ap.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tw-bench-backfill-"))
+    try:
+        return _run(args, workdir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, workdir: Path) -> int:
     source = workdir / "messages.jsonl"
     started = time.perf_counter()
     write_messages(source, args.messages)

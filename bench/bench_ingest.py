@@ -204,7 +204,9 @@ def run_pipeline(url: str, path: Path, analyzer: Any, args: argparse.Namespace, 
     store = Store(url)
     store.create_all()
     settings = Settings(home=path.parent / "home")
-    pipeline = Pipeline(store, analyzer, settings, chunk_size=args.chunk_size, batch_size=args.batch_size)
+    pipeline = Pipeline(
+        store, analyzer, settings, chunk_size=args.chunk_size, batch_size=args.batch_size, overlap=not args.no_overlap
+    )
     done = 0
     last_print = time.perf_counter()
     started = time.perf_counter()
@@ -294,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0 = all cores)")
     parser.add_argument("--skip-cached", action="store_true", help="Skip the cached-scoring baseline")
+    parser.add_argument("--no-overlap", action="store_true", help="Score and store one chunk after the other")
     parser.add_argument("--out", type=Path, help="Also write the results as JSON here")
     args = parser.parse_args(argv)
 
@@ -305,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generator": args.generator,
         "chunk_size": args.chunk_size,
         "batch_size": args.batch_size,
+        "overlap": not args.no_overlap,
         "cpus": os.cpu_count(),
         "backends": {},
     }
@@ -354,7 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(
         f"{results['events']:,} events, {results['texts_to_score']:,} texts scored, model {results['model_version']}, "
-        f"{results['cpus']} CPUs, chunk {args.chunk_size}, batch {args.batch_size}"
+        f"{results['cpus']} CPUs, chunk {args.chunk_size}, batch {args.batch_size}, "
+        f"scoring {'overlapped with' if results['overlap'] else 'before'} storing"
     )
     print(
         f"{'backend':<11} {'full ev/s':>10} {'cached ev/s':>12} {'raw ev/s':>10} {'full/cached':>12} "

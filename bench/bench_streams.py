@@ -5,7 +5,8 @@
 
 Three measurements in one run, on the same realistic events (``tonewatch.demo.generate``):
 
-1. baseline: the ingest ``Pipeline`` fed directly in-process (no broker) -> events/s;
+1. baseline: the ingest ``Pipeline`` fed directly in-process (no broker), with the same
+   output hook the worker uses (results and flags built, not sent) -> events/s;
 2. throughput: the events published to a Redis stream up front, then consumed by the
    worker (batching, acks, outputs) into a fresh store -> events/s and the ratio to 1.;
 3. latency: events published at ``--rate`` per second while the worker runs; for every
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -38,6 +40,7 @@ from tonewatch.score import get_analyzer
 from tonewatch.settings import Settings
 from tonewatch.store import EventRow, Store
 from tonewatch.streams import (
+    OutputHook,
     RedisStreamSource,
     Worker,
     WorkerConfig,
@@ -127,7 +130,9 @@ def main() -> int:
         # 1. baseline: the pipeline alone
         base_store = _store(args.db, "baseline", workdir)
         started = time.perf_counter()
-        Pipeline(base_store, analyzer, settings, chunk_size=args.batch_size).ingest(events)
+        # Same work as the worker's pipelines (the output hook builds results and flags).
+        hooks = [OutputHook(lambda records: None)]
+        Pipeline(base_store, analyzer, settings, hooks=hooks, chunk_size=args.batch_size).ingest(events)
         base_s = time.perf_counter() - started
         base_store.dispose()
         results["baseline_events_per_s"] = round(len(events) / base_s, 1)
@@ -169,10 +174,17 @@ def main() -> int:
         running.worker.stop("benchmark done")
         running.thread.join(60)
         lat: dict[str, list[float]] = {"analysis": [], "flag": []}
+        by_second: dict[int, list[float]] = {}
+        first_ms: int | None = None
         for entry_id, fields in r.xrange(out_key, min=f"({mark.decode() if isinstance(mark, bytes) else mark}"):
             rec = json.loads(fields[b"data"])
             if rec.get("source_id") and rec["type"] in lat:
-                lat[rec["type"]].append(_ms(entry_id) - _ms(rec["source_id"]))
+                sent = _ms(rec["source_id"])
+                first_ms = sent if first_ms is None else min(first_ms, sent)
+                lat[rec["type"]].append(_ms(entry_id) - sent)
+                by_second.setdefault((sent - first_ms) // 1000, []).append(_ms(entry_id) - sent)
+        results["latency_p50_by_second_ms"] = [_percentile(v, 0.5) for _, v in sorted(by_second.items())]
+        print(f"p50 latency by second of the run (ms): {results['latency_p50_by_second_ms']}", flush=True)
         for kind, values in lat.items():
             results[f"{kind}_latency_ms"] = {
                 "n": len(values),
@@ -194,6 +206,7 @@ def main() -> int:
         if keys:
             r.delete(*keys)
         r.close()
+        shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(results))
     return 0
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import typer
 from api_support import Api
 from sqlalchemy import select, text
 from typer.testing import CliRunner
@@ -13,13 +14,14 @@ from typer.testing import CliRunner
 from tonewatch._errors import ConfigurationError
 from tonewatch.api import create_app
 from tonewatch.api._models import ApiKeyRow
-from tonewatch.cli import _register, app
+from tonewatch.cli._serve import register
 from tonewatch.settings import Settings
 
 
 def test_keys_create_prints_a_working_key_once_and_stores_only_a_hash(make_api: Callable[..., Api]) -> None:
     api = make_api()
-    _register()
+    app = typer.Typer()
+    register(app)
     db = api.settings.database_url
     runner = CliRunner()
     result = runner.invoke(app, ["keys", "create", "--role", "lead", "--name", "ops", "--db", db])

@@ -243,3 +243,26 @@ def test_free_form_blobs_lose_every_score_like_key() -> None:
     }
     lead = Viewer.for_role("lead", Settings(visibility_policy="supervisor"))
     assert lead.scrub(blob) == blob
+
+
+def test_supervisor_policy_hides_review_summaries_and_internal_alerts_from_agents(
+    policy_api: Callable[..., Api],
+) -> None:
+    """Review-item summaries and account-manager alerts quote health figures: agents must not read them."""
+    api = policy_api("supervisor")
+    api.ingest(*story("rv", "rv-t1", closed=False))
+    for action, draft in (("check_in", "Hi, checking in on the export."), ("notify_account_manager", "Health 41.4")):
+        r = api.post(
+            "/v1/review-queue",
+            "lead",
+            json={"customer_id": "rv", "action": action, "draft": draft, "summary": "Health 41.4 (at-risk), declining"},
+        )
+        assert r.status_code == 201, r.text
+    agent = {i["action"]: i for i in api.get("/v1/review-queue?customer_id=rv", "agent").json()}
+    lead = {i["action"]: i for i in api.get("/v1/review-queue?customer_id=rv", "lead").json()}
+    assert set(agent) == set(lead) == {"check_in", "notify_account_manager"}
+    for item in agent.values():
+        assert "41.4" not in str(item) and item["summary"] == ""
+    assert agent["check_in"]["draft"] == "Hi, checking in on the export."  # customer-facing drafts carry no scores
+    assert all("41.4" in item["summary"] for item in lead.values())
+    assert lead["notify_account_manager"]["draft"] == "Health 41.4"

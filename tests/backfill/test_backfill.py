@@ -18,11 +18,11 @@ from tonewatch.store import Message, Store
 
 
 def test_a_killed_backfill_resumes_and_scores_each_message_once(tmp_path: Path) -> None:
-    events = history(tmp_path / "history.jsonl", customers=24, months=2)
+    events = history(tmp_path / "history.jsonl", customers=16, months=2)
     db = f"sqlite:///{tmp_path / 'store.db'}"
     ckpt = tmp_path / "ckpt"
     args = [str(tmp_path / "history.jsonl"), "--db", db, "--checkpoint", str(ckpt)]
-    args += ["--partition-size", "150", "--workers", "2"]
+    args += ["--partition-size", "120", "--workers", "2"]
 
     done = interrupt_backfill(*args, checkpoint=ckpt, after_done=1)
     assert done >= 1

@@ -24,11 +24,13 @@ async def _publish(url: str, stream: str, payloads: list[bytes], ids: list[str |
 
 async def _dead_letters(url: str, stream: str) -> list[Any]:
     import nats
+    from nats.js.api import AckPolicy, ConsumerConfig
 
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
-        sub = await js.pull_subscribe(nats_subjects(stream)["dead_letter"], stream=stream)
+        config = ConsumerConfig(ack_policy=AckPolicy.NONE)
+        sub = await js.pull_subscribe(nats_subjects(stream)["dead_letter"], stream=stream, config=config)
         out: list[Any] = []
         while True:
             try:

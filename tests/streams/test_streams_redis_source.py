@@ -178,3 +178,21 @@ def test_a_live_worker_keeps_its_messages_and_never_steals_them_back(
 
     asyncio.run(scenario())
     assert _pending(redis_sync, redis_stream, "g") == 0
+
+
+def test_a_worker_waiting_for_an_unreachable_broker_still_stops_on_request() -> None:
+    from tonewatch.streams import Worker
+
+    def no_pipeline(_hooks: Any) -> Any:
+        raise AssertionError("nothing should be processed")
+
+    source = RedisStreamSource("redis://127.0.0.1:1/0", "s", "g")  # nothing listens on port 1
+
+    async def scenario() -> Any:
+        worker = Worker(source, no_pipeline)
+        asyncio.get_running_loop().call_later(0.5, worker.stop, "test")
+        return await asyncio.wait_for(worker.run(), 10)
+
+    stats = asyncio.run(scenario())
+    assert stats.fetched == 0
+    assert stats.stopped_by == "test"

@@ -28,7 +28,15 @@ from typing import Any
 
 from tonewatch.settings import Settings
 
-__all__ = ["ANALYSIS_SCORE_FIELDS", "HEALTH_SCORE_FIELDS", "PRIVILEGED_ROLES", "SCORE_KEYS", "Viewer", "is_score_key"]
+__all__ = [
+    "ANALYSIS_SCORE_FIELDS",
+    "HEALTH_SCORE_FIELDS",
+    "PRIVILEGED_ROLES",
+    "SCORE_KEYS",
+    "Viewer",
+    "is_score_key",
+    "redact_review_item",
+]
 
 PRIVILEGED_ROLES = frozenset({"lead", "qa", "admin"})
 
@@ -181,3 +189,21 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def redact_review_item(viewer: Viewer, data: dict[str, Any], action: str) -> dict[str, Any]:
+    """A review item as ``viewer`` may see it (the API and the dashboard both use this).
+
+    Evidence is scrubbed key by key. The summary and internal account-manager alerts are prose that
+    quotes health and sentiment figures, which scrubbing cannot take out of prose, so for a viewer
+    who does not see every score they are hidden whole; drafts to customers carry no scores and stay.
+    """
+    from tonewatch.review import MESSAGE_ACTIONS
+
+    data["evidence"] = viewer.scrub(data.get("evidence") or {})
+    if not viewer.sees_everything:
+        if data.get("summary"):
+            data["summary"], data["summary_hidden"] = "", True
+        if MESSAGE_ACTIONS.get(action) == "account_manager" and (data.get("draft") or data.get("final_text")):
+            data["draft"], data["final_text"], data["draft_hidden"] = None, None, True
+    return data

@@ -7,7 +7,6 @@ for "ran, but found problems", e.g. rejected events or a broken audit chain).
 from __future__ import annotations
 
 import re
-import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, NoReturn
 
@@ -74,7 +73,3 @@ def parse_duration(value: str, option: str) -> timedelta:
     if not m or float(m.group(1)) <= 0:
         fail(f"{option}: {value!r} is not a duration such as 60d, 12h or 2w")
     return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2)])
-
-
-def is_tty() -> bool:
-    return sys.stderr.isatty()

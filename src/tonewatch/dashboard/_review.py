@@ -65,7 +65,8 @@ def build_review(
     services: Services, visitor: Visitor, *, status: StatusFilter, now: datetime, limit: int = PAGE_SIZE
 ) -> ReviewPage:
     """Overdue first, then by priority and deadline (the queue's order); ``limit`` items shown."""
-    from tonewatch.review import MESSAGE_ACTIONS, ReviewQueue
+    from tonewatch.api._visibility import redact_review_item
+    from tonewatch.review import ReviewQueue
 
     wanted: str | list[str] | None
     wanted = None if status == "open" else (list(_DECIDED) if status == "decided" else status)
@@ -85,15 +86,7 @@ def build_review(
     }
     for item in items:
         data = item.to_dict(now)
-        data["evidence"] = visitor.viewer.scrub(data.get("evidence") or {})
-        if not visitor.viewer.sees_everything:
-            # The summary and internal alerts are prose quoting health and sentiment figures; scrub
-            # cannot take numbers out of prose, so (like scrub, in doubt) they are hidden whole.
-            # Drafts to customers carry no scores and stay.
-            if data.get("summary"):
-                data["summary"], data["summary_hidden"] = "", True
-            if MESSAGE_ACTIONS.get(item.action) == "account_manager" and (data.get("draft") or data.get("final_text")):
-                data["draft"], data["final_text"], data["draft_hidden"] = None, None, True
+        redact_review_item(visitor.viewer, data, item.action)
         data["customer_name"] = names.get(item.customer_id, {}).get("name")
         data["seconds_left"] = int((item.due - now).total_seconds())
         data["open"] = item.status in ("pending", "snoozed")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -23,9 +24,9 @@ from tonewatch.store._models import Customer
 
 from ._apply import ChunkWriter, save_snapshots
 from ._hooks import CustomerUpdate, Hook
-from ._prepare import AnalyzerLike, MaskFn, Preparer
+from ._prepare import AnalyzerLike, MaskFn, Prepared, Preparer
 from ._replay import load_history
-from ._report import IngestReport, SweepReport
+from ._report import IngestReport, Rejection, SweepReport
 from ._state import HealthModel, snapshot_values
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class Pipeline:
         categorize: Callable[[str], str] | None = None,
         clock: Callable[[], datetime] | None = None,
         retries: int = 5,
+        overlap: bool = True,
     ) -> None:
         if settings is None:
             from tonewatch.settings import Settings
@@ -85,6 +87,7 @@ class Pipeline:
         self.hooks: list[Hook] = list(hooks)
         self.chunk_size = chunk_size
         self.batch_size = batch_size
+        self.overlap = overlap
         self._analyzer = analyzer
         self._mask = mask
         self._categorize = categorize
@@ -152,20 +155,36 @@ class Pipeline:
         """Ingest events (dicts, parsed events, or ``(line, dict | error)`` pairs from ``read_events``).
 
         Returns counts of accepted, duplicate and rejected events; rejected events carry
-        their line and reason and leave no trace in the store.
+        their line and reason and leave no trace in the store. With ``overlap`` (the
+        default) the next chunk is prepared (validated, masked, scored) in a worker thread
+        while the current one is written: inference releases the GIL, so scoring and
+        storing proceed at the same time. Chunks are still written strictly in order.
         """
         report = IngestReport()
         started = time.perf_counter()
         numbered = _numbered(events)
-        while chunk := list(islice(numbered, self.chunk_size)):
-            report += self._ingest_chunk(chunk)
-            if on_progress is not None:
-                on_progress(len(chunk))
+        preparer = self._prepare_stage()
+        if not self.overlap:
+            while chunk := list(islice(numbered, self.chunk_size)):
+                report += self._write_chunk(*preparer.prepare(chunk))
+                if on_progress is not None:
+                    on_progress(len(chunk))
+        else:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tonewatch-prepare") as pool:
+                chunk = list(islice(numbered, self.chunk_size))
+                pending = pool.submit(preparer.prepare, chunk) if chunk else None
+                while pending is not None:
+                    prepared = pending.result()
+                    size = len(chunk)
+                    chunk = list(islice(numbered, self.chunk_size))
+                    pending = pool.submit(preparer.prepare, chunk) if chunk else None
+                    report += self._write_chunk(*prepared)
+                    if on_progress is not None:
+                        on_progress(size)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_chunk(self, chunk: list[tuple[int, Any]]) -> IngestReport:
-        prepared, rejected, duplicates = self._prepare_stage().prepare(chunk)
+    def _write_chunk(self, prepared: list[Prepared], rejected: list[Rejection], duplicates: int) -> IngestReport:
         part = IngestReport(duplicate=duplicates, rejected=rejected)
         if not prepared:
             return part

@@ -128,6 +128,13 @@ class WorkerStats:
         }
 
 
+def _is_data_error(exc: StoreError) -> bool:
+    """The database refused the values themselves (too long, out of range), not the connection."""
+    from sqlalchemy.exc import DataError
+
+    return isinstance(exc.__cause__, DataError)
+
+
 def decode_delivery(d: Delivery, line: int) -> dict[str, Any] | EventValidationError:
     """The event a message carries, or the validation error that makes it a poison message."""
     try:
@@ -193,16 +200,16 @@ class Worker:
             self._stop.set()
         self._executor = ThreadPoolExecutor(cfg.concurrency, thread_name_prefix="tonewatch-worker")
         started = time.monotonic()
-        await self.source.start()
-        if self.sink is not None:
-            await self.sink.start()
-        _log.info("worker started: %s", self.source.description)
         slots = asyncio.Semaphore(cfg.concurrency)
         tasks: set[asyncio.Task[None]] = set()
-        heartbeat = asyncio.create_task(self._heartbeat()) if self.source.lease else None
-        last_message = time.monotonic()
-        next_progress = time.monotonic() + cfg.progress_every
+        heartbeat: asyncio.Task[None] | None = None
         try:
+            if not await self._start():
+                return self.stats
+            _log.info("worker started: %s", self.source.description)
+            heartbeat = asyncio.create_task(self._heartbeat()) if self.source.lease else None
+            last_message = time.monotonic()
+            next_progress = time.monotonic() + cfg.progress_every
             while not self._stop.is_set():
                 await slots.acquire()
                 if self._stop.is_set():
@@ -245,6 +252,26 @@ class Worker:
             raise self._fatal
         self._log_progress()
         return self.stats
+
+    async def _start(self) -> bool:
+        """Connect source and sink (retrying while the broker is down); False if stopped meanwhile."""
+        assert self._stop is not None
+
+        async def connect() -> None:
+            await self.source.start()
+            if self.sink is not None:
+                await self.sink.start()
+
+        starting = asyncio.create_task(connect())
+        stopped = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            return False
+        starting.result()
+        return True
 
     async def _close(self) -> None:
         for closer in (self.source, self.sink):
@@ -339,6 +366,9 @@ class Worker:
                 report = await self._loop.run_in_executor(self._executor, self._apply, batch)
                 break
             except StoreError as exc:
+                if _is_data_error(exc):  # this data can never be stored: a poison message
+                    await self._poison(batch, f"StoreError: {exc.message}")
+                    return
                 deadline = self._stopping_deadline
                 if deadline is not None and time.monotonic() + backoff.initial > deadline:
                     await self._give_back(batch)
@@ -350,13 +380,7 @@ class Worker:
             except _FATAL:
                 raise
             except Exception as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-                if len(batch) > 1:
-                    await self._isolate(batch, reason)
-                    return
-                _log.warning("message %s failed on delivery %d: %s", batch[0].id, batch[0].deliveries, reason)
-                self.stats.failed += 1
-                await self.source.fail(batch[0], reason)
+                await self._poison(batch, f"{type(exc).__name__}: {exc}")
                 return
         await self._settle_report(batch, report)
 
@@ -381,6 +405,15 @@ class Worker:
             self.stats.duplicate += report.duplicate
             self.stats.rejected += len(letters)
 
+    async def _poison(self, batch: list[Delivery], reason: str) -> None:
+        """A batch failed for a reason retrying will not cure: find and fail the culprit(s)."""
+        if len(batch) > 1:
+            await self._isolate(batch, reason)
+            return
+        _log.warning("message %s failed on delivery %d: %s", batch[0].id, batch[0].deliveries, reason)
+        self.stats.failed += 1
+        await self.source.fail(batch[0], reason)
+
     async def _isolate(self, batch: list[Delivery], reason: str) -> None:
         """Retry a failed batch one message at a time, so only the poison message pays.
 
@@ -399,7 +432,14 @@ class Worker:
         for i, d in enumerate(batch):
             try:
                 report = await self._loop.run_in_executor(self._executor, self._apply, [d])
-            except (StoreError, *_FATAL):
+            except StoreError as exc:
+                if not _is_data_error(exc):  # the store went away meanwhile: back to whole batches
+                    await self._process(batch[i:])
+                    break
+                failures.append((d, f"StoreError: {exc.message}"))
+                last = exc
+                continue
+            except _FATAL:
                 await self._process(batch[i:])
                 break
             except Exception as exc:

@@ -168,6 +168,9 @@ class TriggerHook:
         self.fired: list[Firing] = []
 
     def __call__(self, update: CustomerUpdate, /) -> None:
+        trigger = "sweep" if update.event is None else str(update.event.kind)
+        if not any(rule.runs_on(trigger) for rule in self.playbook.rules):
+            return  # reading the history would be wasted: no rule listens to this kind of event
         self.fired.extend(self.run(update.session, context_from_update(update, self.window)))
 
     def run(self, session: Session, ctx: RuleContext) -> list[Firing]:

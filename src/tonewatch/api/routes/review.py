@@ -21,7 +21,7 @@ from tonewatch.api._deps import ReviewActor, ReviewCreator, ReviewReader, Servic
 from tonewatch.api._hooks import review_announcement
 from tonewatch.api._problems import responses
 from tonewatch.api._services import Services
-from tonewatch.api._visibility import Viewer
+from tonewatch.api._visibility import Viewer, redact_review_item
 from tonewatch.api._webhooks import enqueue
 
 __all__ = ["router"]
@@ -134,9 +134,7 @@ def _queue(session: Session, services: Services) -> Any:
 
 
 def _present(item: Any, viewer: Viewer) -> dict[str, Any]:
-    data: dict[str, Any] = item.to_dict()
-    data["evidence"] = viewer.scrub(data.get("evidence") or {})
-    return data
+    return redact_review_item(viewer, item.to_dict(), item.action)
 
 
 def _actor(caller: Principal) -> str:
