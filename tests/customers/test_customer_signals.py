@@ -198,6 +198,19 @@ def test_open_stale_and_reopened_tickets() -> None:
     assert not feed(Tickets(), s).at(day(25)).recently_reopened
 
 
+def test_a_ticket_reopened_by_pending_survives_a_state_round_trip() -> None:
+    """resolved -> pending -> opened is one reopening, before and after to_state/from_state."""
+    s = Story("c").ticket(day(-9), "A", "opened").ticket(day(-8), "A", "resolved")
+    s.ticket(day(-6), "A", "pending")
+    live = feed(Tickets(), s)
+    restored = Tickets.from_state(live.to_state())
+    later = Story("c").ticket(day(-3), "A", "opened")
+    for signal in (live, restored):
+        feed(signal, later)
+    assert live.at(NOW).to_dict() == restored.at(NOW).to_dict()
+    assert live.at(NOW).reopened == 1
+
+
 def test_opening_a_closed_ticket_again_counts_as_a_reopening() -> None:
     s = Story("c").ticket(day(-9), "A", "opened").ticket(day(-8), "A", "closed").ticket(day(-3), "A", "opened")
     assert feed(Tickets(), s).at(NOW).reopened == 1

@@ -91,11 +91,12 @@ class Tickets:
         status = event.status
         if status in _OPEN:
             was_closed = tid in self._closed_set
-            if status == "reopened" or (status == "opened" and was_closed):
+            if status == "reopened" or was_closed:  # any open status after a close is a reopening
                 self._reopens.append((ts, tid))
                 self._open.pop(tid, None)
             if was_closed:
                 self._closed_set.discard(tid)
+                self._closed.remove(tid)  # keep the deque and the set equal, so from_state rebuilds the same
             if tid not in self._open:
                 self._open[tid] = ts
                 if len(self._open) > self._cfg["max_open"]:
