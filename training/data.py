@@ -17,9 +17,11 @@ from tonewatch.score._normalize import normalize_for_model
 DATASETS = Path(os.environ.get("TONEWATCH_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
-GOEMOTIONS_LABELS = tuple((DATASETS / "goemotions" / "original" / "labels.txt").read_text().split()) if (
-    DATASETS / "goemotions" / "original" / "labels.txt"
-).exists() else ()
+GOEMOTIONS_LABELS = (
+    tuple((DATASETS / "goemotions" / "original" / "labels.txt").read_text().split())
+    if (DATASETS / "goemotions" / "original" / "labels.txt").exists()
+    else ()
+)
 
 csv.field_size_limit(10_000_000)
 

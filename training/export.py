@@ -186,7 +186,7 @@ def sentiment_report(logits: np.ndarray, y: np.ndarray, t: float) -> dict[str, A
     pred = p.argmax(1)
     prec, rec, f1 = per_class_prf(y, pred, 3)
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "accuracy": round(float((pred == y).mean()), 4),
         "macro_recall": round(macro_recall(y, pred, 3), 4),
         "macro_f1": round(macro_f1(y, pred, 3), 4),
@@ -217,7 +217,7 @@ def main() -> None:
     quantize(fp32, int8)
     tok_src = base_model_path() / "tokenizer.json"
 
-    s_tr, s_va = D.tweeteval_sentiment()
+    _, s_va = D.tweeteval_sentiment()
     _, a_ho = D.airline()
     _, g_dev = D.goemotions()
     _, z_va = D.sarcasm()
@@ -236,7 +236,9 @@ def main() -> None:
         }
         print(name, json.dumps({k: {m: v[m] for m in ("accuracy", "macro_recall")} for k, v in results[name].items()}))
     drop = max(
-        results["fp32"][s][m] - results["int8"][s][m] for s in ("tweeteval", "airline") for m in ("accuracy", "macro_recall")
+        results["fp32"][s][m] - results["int8"][s][m]
+        for s in ("tweeteval", "airline")
+        for m in ("accuracy", "macro_recall")
     )
     use_int8 = drop <= 0.005 and not args.force_fp32
     chosen = "int8" if use_int8 else "fp32"

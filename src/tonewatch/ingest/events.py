@@ -108,9 +108,15 @@ class MessageEvent(BaseEvent):
     @field_validator("text")
     @classmethod
     def _not_blank(cls, v: str) -> str:
+        v = _strip_nul(v)
         if not v.strip():
             raise ValueError("text is empty or whitespace only")
         return v
+
+
+def _strip_nul(v: str) -> str:
+    """NUL characters carry no meaning in a message and PostgreSQL refuses them in text columns."""
+    return v.replace("\x00", "") if "\x00" in v else v
 
 
 class TicketEvent(BaseEvent):
@@ -119,6 +125,11 @@ class TicketEvent(BaseEvent):
     status: Literal["opened", "pending", "resolved", "reopened", "closed"]
     subject: str | None = Field(default=None, max_length=2000)
     category: str | None = Field(default=None, max_length=60)
+
+    @field_validator("subject")
+    @classmethod
+    def _no_nul(cls, v: str | None) -> str | None:
+        return None if v is None else _strip_nul(v)
 
 
 class SurveyEvent(BaseEvent):
@@ -129,6 +140,11 @@ class SurveyEvent(BaseEvent):
     score: float
     scale: int | None = Field(default=None, ge=2, le=100)
     comment: str | None = None
+
+    @field_validator("comment")
+    @classmethod
+    def _no_nul(cls, v: str | None) -> str | None:
+        return None if v is None else _strip_nul(v)
 
     @model_validator(mode="after")
     def _range(self) -> SurveyEvent:
