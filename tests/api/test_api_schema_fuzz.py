@@ -13,6 +13,7 @@ they reach the handlers instead of stopping at 401.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,7 +92,13 @@ def test_operation(seeded: Any, mode: GenerationMode, method: str, path: str) ->
     operation = schemathesis.openapi.from_asgi("/openapi.json", app)[path][method]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=FUZZ_EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=os.environ.get("TONEWATCH_FUZZ_RANDOM") != "1",  # reproducible in CI; random on demand
+    )
     def check(case: Any) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {key}"}
         case.call_and_validate(excluded_checks=[positive_data_acceptance, ignored_auth])

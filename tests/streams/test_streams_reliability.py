@@ -191,8 +191,11 @@ def _kill_run(
                 before = counting()
                 if before >= len(events):
                     break
-                assert wait_until(lambda b=before: counting() > b, 90), log.read_text()[-3000:]
-                time.sleep(rng.uniform(0.0, 1.5))
+                # Kill at a random point of the work that is left, leaving a share for the kills still to
+                # come: a fixed delay would let a fast machine drain the stream before the last kill.
+                share = max(1, (len(events) - before) // (len(signals) - i + 1))
+                target = before + rng.randint(1, share)
+                assert wait_until(lambda t=target: counting() >= t, 90), log.read_text()[-3000:]
                 w.kill(sig)
                 code = w.wait(60)
                 performed += 1

@@ -172,16 +172,19 @@ def test_playbook_firings_are_published_with_the_outputs(
 def test_values_the_database_refuses_are_dead_lettered_not_retried_forever(
     pg_store: Store, analyzer: Any, settings: Settings
 ) -> None:
-    """PostgreSQL refuses NUL characters: such an event can never be stored, so it must not stall the worker."""
+    """PostgreSQL refuses NUL characters: such an event can never be stored, so it must not stall the worker.
+
+    (NUL in message text is dropped at validation since it carries nothing; one inside free-form
+    customer attributes still reaches the database, which refuses it.)
+    """
     events = make_events(60, customers=4, seed=17)
-    nul_text = {**events[10], "event_id": "nul-text", "kind": "message", "channel": "chat", "text": "hi\u0000there"}
     nul_attr = {"kind": "customer", "customer_id": events[20]["customer_id"], "attributes": {"note": "a\u0000b"}}
     source = InProcessSource(max_deliveries=2)
-    for e in [*events[:30], nul_text, *events[30:45], nul_attr, *events[45:]]:
+    for e in [*events[:45], nul_attr, *events[45:]]:
         source.put_nowait(encode(e))
     config = WorkerConfig(batch_size=16, exit_when_idle=0.5)
     stats = _run(Worker(source, pipeline_factory(pg_store, analyzer, settings, batch_size=16), config=config))
     check_store(pg_store.url, events)
     assert stats.accepted == len(events)
-    assert sorted(d.delivery.data for d in source.dead) == sorted([encode(nul_text), encode(nul_attr)])
+    assert [d.delivery.data for d in source.dead] == [encode(nul_attr)]
     assert all("StoreError" in d.reason and d.code == "max_deliveries" for d in source.dead)

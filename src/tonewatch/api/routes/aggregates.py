@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tonewatch.api._deps import AggregateReader, ServicesDep, ViewerDep
 from tonewatch.api._problems import ApiError, responses
+from tonewatch.api._types import IsoDateTime
 
 __all__ = ["AGENT_GROUPINGS", "router"]
 
@@ -94,8 +95,8 @@ def sentiment_aggregate(
             json_schema_extra={"enum": list(get_args(GroupBy))},
         ),
     ] = "channel",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> Any:
     """Counts, mean score and label shares of customer messages per group."""
     key = group_by.strip().lower()

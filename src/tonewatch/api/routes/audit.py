@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from tonewatch._errors import AuditIntegrityError
 from tonewatch.api._deps import AuditReader, ServicesDep, ViewerDep
 from tonewatch.api._problems import ErrorDetail, responses
+from tonewatch.api._types import IsoDateTime
 from tonewatch.audit import AuditLog
 
 __all__ = ["router"]
@@ -57,7 +58,7 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     action: Annotated[str | None, Query(min_length=1, max_length=100, description="e.g. review.approved")] = None,
     subject: Annotated[str | None, Query(min_length=1, max_length=1000, description="e.g. customer:c-42")] = None,
-    since: datetime | None = None,
+    since: IsoDateTime | None = None,
 ) -> Any:
     with services.store.session(readonly=True) as session:
         log = AuditLog(session)

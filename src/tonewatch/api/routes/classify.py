@@ -8,7 +8,6 @@ accepting requests.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -28,6 +27,7 @@ from tonewatch.api._lookup import conversation_closed
 from tonewatch.api._problems import ApiError, responses
 from tonewatch.api._schemas import AnalysisOut, IndexedAnalysisOut, ItemError
 from tonewatch.api._services import Services
+from tonewatch.api._types import IsoDateTime
 from tonewatch.api._visibility import Viewer
 from tonewatch.ingest.events import Channel
 from tonewatch.score import check_text
@@ -50,7 +50,7 @@ class ClassifyRequest(BaseModel):
     language: str | None = Field(default=None, min_length=2, max_length=8, description="ISO 639-1 hint")
     customer_id: str | None = Field(default=None, min_length=1, max_length=200)
     channel: Channel | None = None
-    timestamp: datetime | None = None
+    timestamp: IsoDateTime | None = None
     ticket_id: str | None = Field(
         default=None,
         min_length=1,

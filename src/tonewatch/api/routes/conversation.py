@@ -19,6 +19,7 @@ from tonewatch.api._deps import Classifier, ServicesDep, ViewerDep
 from tonewatch.api._lookup import conversation_closed
 from tonewatch.api._problems import ApiError, responses
 from tonewatch.api._schemas import AnalysisOut
+from tonewatch.api._types import IsoDateTime
 from tonewatch.ingest.events import Channel
 from tonewatch.score import check_text
 
@@ -32,7 +33,7 @@ class Turn(BaseModel):
 
     speaker: Literal["customer", "agent"]
     text: str
-    timestamp: datetime | None = None
+    timestamp: IsoDateTime | None = None
 
 
 class ConversationRequest(BaseModel):

@@ -21,6 +21,7 @@ from tonewatch.api._deps import ReviewActor, ReviewCreator, ReviewReader, Servic
 from tonewatch.api._hooks import review_announcement
 from tonewatch.api._problems import responses
 from tonewatch.api._services import Services
+from tonewatch.api._types import IsoDateTime
 from tonewatch.api._visibility import Viewer, redact_review_item
 from tonewatch.api._webhooks import enqueue
 
@@ -108,7 +109,7 @@ class RejectIn(BaseModel):
 class SnoozeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    until: datetime | None = Field(default=None, description="When the item comes back (UTC if no offset)")
+    until: IsoDateTime | None = Field(default=None, description="When the item comes back (UTC if no offset)")
     hours: float | None = Field(default=None, gt=0, le=24 * 365, description="Or: this many hours from now")
     reason: _Reason | None = None
 
