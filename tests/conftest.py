@@ -10,6 +10,8 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +64,15 @@ def redis_url() -> str:
 def nats_url() -> str:
     _need("NATS JetStream", "127.0.0.1", 4222)
     return os.environ.get("TONEWATCH_TEST_NATS", "nats://127.0.0.1:4222")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A migrated store on SQLite (a file under tmp_path) and on the real PostgreSQL: tests run on both."""
+    from tonewatch.store import Store
+
+    url = f"sqlite:///{tmp_path / 'tw.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    s = Store(url)
+    s.create_all()
+    yield s
+    s.dispose()

@@ -13,15 +13,6 @@ from tonewatch.settings import Settings
 from tonewatch.store import Store
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = f"sqlite:///{tmp_path / 'tw.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    s = Store(url)
-    s.create_all()
-    yield s
-    s.dispose()
-
-
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s = Store(f"sqlite:///{tmp_path / 'tw-sqlite.db'}")

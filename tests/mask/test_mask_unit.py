@@ -177,3 +177,15 @@ def test_importing_the_package_builds_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("The export failed again.\n\nBarbara Williams | Ironfin Consulting LLC", "<NAME> | Ironfin Consulting LLC"),
+        ("Regards, Barbara Williams | Ironfin", "Regards, <NAME> | Ironfin"),
+        ("Plan | Price\nPro | 20", "Plan | Price\nPro | 20"),
+    ],
+)
+def test_signature_lines_with_a_company_part(text: str, masked: str) -> None:
+    assert mask_pii(text).text.endswith(masked)

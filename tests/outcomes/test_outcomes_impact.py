@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-from outcome_fixtures import NOW, add_customer, context
+from proactive_fixtures import NOW, add_customer, context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from review_fixtures import NOW, billing_history, message
+from proactive_fixtures import NOW, billing_history, message
 
 from tonewatch.act import (
     GENERIC_PHRASES,

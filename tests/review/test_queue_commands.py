@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from review_fixtures import add_customer, context
+from proactive_fixtures import add_customer, context
 from sqlalchemy import select
 from typer.testing import CliRunner
 

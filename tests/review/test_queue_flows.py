@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from review_fixtures import NOW, add_customer, context
+from proactive_fixtures import NOW, add_customer, context
 from sqlalchemy import select
 
 from tonewatch._errors import InputError, InvalidTransitionError, NotFoundError

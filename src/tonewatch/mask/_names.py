@@ -28,7 +28,8 @@ Span = tuple[int, int]
 # (which made a failed sign-off match cost tens of microseconds).
 _TOKEN = r"(?:[^\W\d_]\.|[^\W\d_]++(?:['’\-][^\W\d_]++)*+)"
 _SEQ = rf"(?>{_TOKEN}(?:[ \t]+{_TOKEN}){{0,4}})"
-_LINE_END = r"(?=[ \t]*[.!,]?[ \t]*(?:\r?\n|\Z))"
+# A name ends its line, or is followed by a "| Company" / "· Title" part of the same signature line.
+_LINE_END = r"(?=[ \t]*(?:[.!,]?[ \t]*(?:\r?\n|\Z)|[|·][^\n]*(?:\r?\n|\Z)))"
 
 _GREETINGS = (
     "hi", "hello", "hey", "hiya", "dear", "good morning", "good afternoon", "good evening", "greetings",
@@ -276,10 +277,26 @@ def _repeats(text: str, names: set[str]) -> list[Span]:
     return spans
 
 
+@cache
+def _signature_line_re() -> re.Pattern[str]:
+    return re.compile(rf"\n[ \t>]*(?P<name>{_SEQ})[ \t]*[|·][^\n]*\s*\Z")
+
+
+def _signature_line(src: Source) -> list[Span]:
+    """A last line "Barbara Williams | Ironfin Consulting": a signature even without a sign-off word."""
+    if "|" not in src.text and "·" not in src.text:
+        return []
+    m = _signature_line_re().search("\n" + src.low)
+    if m is None:
+        return []
+    span = _name_run("\n" + src.text, *m.span("name"), whole=True)
+    return [] if span is None else [(span[0] - 1, span[1] - 1)]
+
+
 def find_names(src: Source) -> list[Span]:
     """Names in greetings, sign-offs and introductions, then every other whole-word use of them."""
     text = src.text
-    spans = _at_line_starts(src) + _introductions(src)
+    spans = _at_line_starts(src) + _introductions(src) + _signature_line(src)
     if not spans:
         return spans
     names: set[str] = set()
