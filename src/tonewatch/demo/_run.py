@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 # Sized so the whole loop (generate, score, store, rules, sweeps) fits in two minutes on two cores.
-DEMO_CUSTOMERS = 120
+DEMO_CUSTOMERS = 200
 _META_VERSION = 1
 
 Progress = Callable[[str, int, int | None], None]
