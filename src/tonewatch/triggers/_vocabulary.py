@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tonewatch.health import FLAGS
+
 __all__ = [
     "ANALYSIS_FIELDS",
     "BANDS",
@@ -39,29 +41,8 @@ TREND_FIELDS: frozenset[str] = frozenset({"level", "slope", "declining"})
 BANDS: tuple[str, ...] = ("healthy", "watch", "at-risk", "critical")
 URGENCY_LEVELS: tuple[str, ...] = ("low", "medium", "high")
 TRIGGERS: tuple[str, ...] = ("message", "ticket", "survey", "usage", "outcome", "customer", "sweep")
-KNOWN_FLAGS: frozenset[str] = frozenset(
-    {
-        "churned",
-        "declining",
-        "polite_escalation",
-        "urgent",
-        "follow_ups",
-        "repeat_contact",
-        "channel_escalation",
-        "contact_spike",
-        "silent_after_negative",
-        "unanswered_reply",
-        "gone_quiet",
-        "usage_decline",
-        "csat_drop",
-        "low_survey",
-        "reopened_ticket",
-        "stale_ticket",
-        "downgraded",
-        "renewal_soon",
-        "new_customer",
-    }
-)
+# The flags a health report can carry: the health stage owns the list.
+KNOWN_FLAGS: frozenset[str] = frozenset(FLAGS)
 
 # Fields a count's ``where`` may filter on, per counted kind.
 _MESSAGE_FIELDS = frozenset(
