@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from tonewatch.store._models import Customer, EventRow, HealthSnapshot, Message, Outcome, Survey, Ticket, Usage
 
@@ -108,6 +110,8 @@ class ChunkWriter:
         self.now = now
         self.encrypt = encrypt
         self.snapshots: dict[tuple[str, str], dict[str, Any]] = {}
+        # new state/report per customer, saved in one statement per chunk (see _save_customers)
+        self.saved: dict[str, tuple[Customer, dict[str, Any]]] = {}
 
     def write(self, prepared: list[Prepared]) -> ChunkResult:
         result = ChunkResult()
@@ -141,9 +145,42 @@ class ChunkWriter:
             rebuilt = self._apply(customer, events, rebuild=self._needs_rebuild(customer, events, changed_attributes))
             result.customers += 1
             result.rebuilt += int(rebuilt)
+        s.flush()
+        self._save_customers()
         save_snapshots(s, self.snapshots)
         s.flush()
         return result
+
+    def _save_customers(self) -> None:
+        """Write every customer's new state and report in one executemany UPDATE.
+
+        The ORM would send one UPDATE per customer (a versioned row is never batched by it):
+        on PostgreSQL that was a fifth of a chunk's time. The version check stays: each row
+        is updated only at the version this chunk loaded, and a short count is the same
+        conflict the ORM would raise.
+        """
+        if not self.saved:
+            return
+        table = _table(Customer)
+        rows = [
+            {"b_id": c.id, "b_version": c.version, "version": c.version + 1, **values}
+            for c, values in self.saved.values()
+        ]
+        names = list(rows[0].keys() - {"b_id", "b_version"})
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values({name: bindparam(name) for name in names})
+        )
+        result = self.session.execute(stmt, rows)
+        dialect = self.session.get_bind().dialect
+        if dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+            raise StaleDataError(f"customers changed by another writer: updated {result.rowcount} of {len(rows)} rows")
+        for c, values in self.saved.values():  # the session's objects now hold what was written
+            for name, value in values.items():
+                set_committed_value(c, name, value)
+            set_committed_value(c, "version", c.version + 1)
+        self.saved.clear()
 
     def _lock_customers(self, ids: list[str]) -> dict[str, Customer]:
         """Load the chunk's existing customers, row-locked on PostgreSQL (in id order: no deadlocks).
@@ -311,13 +348,18 @@ class ChunkWriter:
         ts, event_id = last.key
         if report is None:
             report = model.report(state, ts, attrs)
-        customer.state = state.to_state()
-        customer.report = report.to_dict()
         values = snapshot_values(report)
-        customer.health = values["health"]
-        customer.band = values["band"]
-        customer.last_event_at = ts
-        customer.last_event_id = event_id
-        customer.as_of = ts
-        customer.updated_at = self.now
+        self.saved[cid] = (
+            customer,
+            {
+                "state": state.to_state(),
+                "report": report.to_dict(),
+                "health": values["health"],
+                "band": values["band"],
+                "last_event_at": ts,
+                "last_event_id": event_id,
+                "as_of": ts,
+                "updated_at": self.now,
+            },
+        )
         return rebuild
