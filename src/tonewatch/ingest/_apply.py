@@ -172,7 +172,7 @@ class ChunkWriter:
             .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
             .values({name: bindparam(name) for name in names})
         )
-        result = self.session.execute(stmt, rows)
+        result = self.session.connection().execute(stmt, rows)
         dialect = self.session.get_bind().dialect
         if dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
             raise StaleDataError(f"customers changed by another writer: updated {result.rowcount} of {len(rows)} rows")
