@@ -235,11 +235,13 @@ class Analyzer:
         # a text far longer than one window is never read whole: skip tokenizing it whole
         whole_ids: list[list[int] | None] = [None] * len(plans)
         fits = [i for i, p in enumerate(plans) if len(p.units) == 1 or len(p.text) <= _WHOLE_MAX_CHARS]
-        for i, ids in zip(fits, model.encode([normalize_for_model(plans[i].text) for i in fits]), strict=True):
-            whole_ids[i] = ids
         multi = [p for p in plans if len(p.units) > 1]
         unit_texts = [normalize_for_model(p.text[a:b]) for p in multi for a, b in p.units]
-        unit_ids = iter(model.encode(unit_texts))
+        # one tokenizer call for texts and sentences: each call has a fixed cost worth a short message
+        encoded = model.encode([normalize_for_model(plans[i].text) for i in fits] + unit_texts)
+        for i, ids in zip(fits, encoded, strict=False):
+            whole_ids[i] = ids
+        unit_ids = iter(encoded[len(fits) :])
         for plan, whole in zip(plans, whole_ids, strict=True):
             if whole is not None and len(whole) <= limit:
                 plan.whole = whole
