@@ -178,6 +178,9 @@ class OnnxModel:
         tokenizer.no_truncation()
         self._tokenizer = tokenizer
         self.max_tokens = int(manifest["max_tokens"])
+        # models exported with span pooling (``span_mask`` [batch, spans, seq]) pool any token spans; the
+        # analyzer reads every text and sentence as its own sequence, so it asks only for span 0 (the whole)
+        self._spans = "span_mask" in {i.name for i in self._session.get_inputs()}
         names = {o.name for o in self._session.get_outputs()}
         if not set(_OUTPUTS) <= names:
             raise ModelError(f"the model in {model_dir} lacks outputs {sorted(set(_OUTPUTS) - names)}")
@@ -229,7 +232,12 @@ class OnnxModel:
                 seq = sequences[i]
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
-            s, e, z = self._session.run(list(_OUTPUTS), {"input_ids": ids, "attention_mask": mask})
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if self._spans:
+                feeds["span_mask"] = mask[:, None, :].astype(np.float32)
+                s, e, z = self._session.run(list(_OUTPUTS), feeds)
+                return sel, s[:, 0], e[:, 0], z[:, 0]
+            s, e, z = self._session.run(list(_OUTPUTS), feeds)
             return sel, s, e, z
 
         results = self._executor().map(score, batches) if self.workers > 1 and len(batches) > 1 else map(score, batches)
