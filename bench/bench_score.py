@@ -9,8 +9,9 @@ Measures, on one set of realistic support messages:
   and single-message latency p50/p95 (``analyze(text)``), onnxruntime on 2 intra-op threads;
 * VADER (``vaderSentiment``) throughput, the lexicon baseline;
 * the same fine-tuned weights run through PyTorch/transformers (``training/runs/main/best.pt``
-  loaded into ``training.train.MultiTask``; batches of 32 in input order, padded to the
-  longest, 2 torch threads). Skipped, with the reason, when torch or the checkpoint is absent;
+  if present, else the bundled model's weights recovered from its ONNX file, in the
+  ``MultiTask`` module the training code uses; batches of 32 in input order, padded to the
+  longest, 2 torch threads, whole texts only). Skipped, with the reason, without torch;
 * model load time in a fresh interpreter, and peak RSS of a ``tonewatch score`` subprocess
   over the same messages (``getrusage(RUSAGE_CHILDREN)`` of a wrapper whose only child it is).
 
@@ -149,25 +150,33 @@ def bench_vader(messages: list[str], repeats: int) -> dict[str, Any]:
 
 
 def bench_torch(messages: list[str], threads: int, repeats: int, checkpoint: Path) -> dict[str, Any]:
-    """The fine-tuned checkpoint through transformers + PyTorch (what a Python ML stack would run)."""
-    if not checkpoint.is_file():
-        return {"skipped": f"no fine-tuned checkpoint at {checkpoint.relative_to(ROOT)} (train it: see training/)"}
+    """The same weights through transformers + PyTorch (what a Python ML stack would run).
+
+    Uses the training checkpoint when there is one; otherwise the bundled model's own weights,
+    recovered from its ONNX file (int8 weights dequantized to float32: the very values the
+    runtime multiplies with), so the comparison never depends on a local training run.
+    """
     try:
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
     except ImportError:
         return {"skipped": "torch/transformers are not installed (pip install 'tonewatch[train]')"}
-    sys.path.insert(0, str(ROOT))
+    from tonewatch.learn._torch_model import build_model, load_model_folder, pretrained_base_path
+    from tonewatch.score._model import BUNDLED_MODEL_DIR, read_manifest
     from tonewatch.score._normalize import normalize_for_model
-    from training.train import MultiTask, base_model_path
 
     torch.set_num_threads(threads)
-    base = base_model_path()
-    encoder = AutoModel.from_pretrained(str(base), attn_implementation="eager")
-    model = MultiTask(encoder, encoder.config.hidden_size, 28)
-    model.load_state_dict(torch.load(checkpoint, map_location="cpu"))
+    if checkpoint.is_file():
+        from tonewatch.learn._torch_model import base_encoder_config
+
+        model = build_model(base_encoder_config())
+        model.load_state_dict(torch.load(checkpoint, map_location="cpu"))
+        weights = str(checkpoint.relative_to(ROOT))
+    else:
+        model = load_model_folder(BUNDLED_MODEL_DIR, read_manifest(BUNDLED_MODEL_DIR))
+        weights = "bundled model, weights recovered from model.onnx"
     model.eval()
-    tok = AutoTokenizer.from_pretrained(str(base))
+    tok = AutoTokenizer.from_pretrained(str(pretrained_base_path()))
 
     def run(batch: list[str]) -> None:
         enc = tok(
@@ -185,7 +194,7 @@ def bench_torch(messages: list[str], threads: int, repeats: int, checkpoint: Pat
             run(messages[i : i + 32])
         rates.append(len(messages) / (time.perf_counter() - t0))
         cpu.append((time.process_time() - c0) * 1000 / len(messages))
-    return {"msgs_per_s": max(rates), "cpu_ms_per_msg": min(cpu), "torch": torch.__version__}
+    return {"msgs_per_s": max(rates), "cpu_ms_per_msg": min(cpu), "torch": torch.__version__, "weights": weights}
 
 
 def bench_load(threads: int) -> dict[str, Any]:
