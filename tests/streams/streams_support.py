@@ -11,7 +11,9 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tonewatch.ingest import HealthModel, load_history
@@ -398,3 +401,64 @@ class TcpProxy:
 
 async def _call(fn: Callable[[], int]) -> int:
     return fn()
+
+
+# -- a private broker that a test may kill and start again ------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateServer:
+    """A Redis or NATS server of the test's own (the shared ones must never be restarted).
+
+    Its data lives in ``workdir`` (Redis: append-only file fsynced on every write; NATS:
+    JetStream file store), so killing it and starting it again is a real server restart.
+    """
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+        binary = shutil.which("redis-server" if kind == "redis" else "nats-server")
+        if binary is None:
+            pytest.skip(f"no {kind} server binary to run a private {kind} server")
+        self.binary = binary
+
+    @property
+    def url(self) -> str:
+        return f"{self.kind}://127.0.0.1:{self.port}"
+
+    def _argv(self) -> list[str]:
+        if self.kind == "redis":
+            durable = ["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no"]
+            return [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir), *durable]
+        return [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.workdir)]
+
+    def start(self) -> PrivateServer:
+        self.process = subprocess.Popen(self._argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"private {self.kind} server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no goodbye to the clients."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+    def __enter__(self) -> PrivateServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()

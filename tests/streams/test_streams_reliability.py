@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from streams_support import (
     POISON,
+    PrivateServer,
     TcpProxy,
     ThreadedWorker,
     WorkerProcess,
@@ -361,6 +362,84 @@ def test_nats_connection_cut_mid_run_reconnects_and_completes(
         nats_results(nats_url, nats_stream),
         nats_pending(nats_url, nats_stream, "g"),
     )
+
+
+# -- the broker itself restarted mid-run -------------------------------------------------------
+
+
+def _restart_mid_run(server: PrivateServer, running: ThreadedWorker, counting: Counting, times: int = 2) -> None:
+    """Kill the broker (SIGKILL) once work is flowing, keep it down a while, start it again."""
+    for _ in range(times):
+        before = counting()
+        assert wait_until(lambda b=before: counting() > b + 30, 60)
+        server.kill()
+        time.sleep(1.5)  # the worker's calls fail meanwhile; it must back off, not give up
+        server.start()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_redis_server_restarted_mid_run_the_worker_reconnects_and_completes(
+    pg_store: Store, analyzer: Any, settings: Settings, tmp_path: Path
+) -> None:
+    import redis
+
+    events = make_events(400, customers=30, seed=33)
+    with PrivateServer("redis", tmp_path) as server:
+        stream = "tw-restart"
+        asyncio.run(_publish(server.url, stream, with_poison(events, 33)))
+        source = RedisStreamSource(server.url, stream, "g", claim_idle=1.0)
+        config = WorkerConfig(batch_size=24, exit_when_idle=4.0)
+        make = pipeline_factory(pg_store, analyzer, settings, batch_size=24)
+        worker = Worker(source, make, sink=open_output(server.url, stream, consumer=source.consumer), config=config)
+        running = ThreadedWorker(worker).start()
+        counting = Counting(pg_store.url)
+        try:
+            _restart_mid_run(server, running, counting)
+            stats = running.join(300)
+        finally:
+            counting.close()
+        client = redis.Redis.from_url(server.url)
+        try:
+            assert stats.source["reconnects"] >= 1
+            assert_outcome(
+                pg_store.url,
+                events,
+                redis_dead_letters(client, stream),
+                redis_results(client, stream),
+                redis_pending(client, stream, "g"),
+            )
+        finally:
+            client.close()
+
+
+@pytest.mark.nats
+@pytest.mark.postgres
+def test_nats_server_restarted_mid_run_the_worker_reconnects_and_completes(
+    pg_store: Store, analyzer: Any, settings: Settings, tmp_path: Path
+) -> None:
+    events = make_events(400, customers=30, seed=34)
+    with PrivateServer("nats", tmp_path) as server:
+        stream = "tw-restart"
+        asyncio.run(_publish(server.url, stream, with_poison(events, 34)))
+        source = NatsJetStreamSource(server.url, stream, "g", claim_idle=1.5)
+        config = WorkerConfig(batch_size=24, exit_when_idle=4.0)
+        make = pipeline_factory(pg_store, analyzer, settings, batch_size=24)
+        running = ThreadedWorker(Worker(source, make, sink=open_output(server.url, stream), config=config)).start()
+        counting = Counting(pg_store.url)
+        try:
+            _restart_mid_run(server, running, counting)
+            stats = running.join(300)
+        finally:
+            counting.close()
+        assert stats.source["reconnects"] >= 1
+        assert_outcome(
+            pg_store.url,
+            events,
+            nats_dead_letters(server.url, stream),
+            nats_results(server.url, stream),
+            nats_pending(server.url, stream, "g"),
+        )
 
 
 # -- a slow store: bounded in-flight work, graceful stop ---------------------------------------
