@@ -1,4 +1,8 @@
-"""Classification metrics used by training and export (numpy only, no sklearn needed)."""
+"""Classification metrics used by training and export (numpy only, no sklearn needed).
+
+The sentiment metrics (confusion, precision/recall/F1, ECE) are the runtime package's, shared
+with ``tonewatch train``; the multi-label GoEmotions and binary sarcasm ones live here.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tonewatch.learn._calibration import confusion, ece, macro_f1, macro_recall, per_class_prf
 
-def confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
-    cm = np.zeros((k, k), dtype=int)
-    np.add.at(cm, (y, pred), 1)
-    return cm
-
-
-def macro_recall(y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    cm = confusion(y, pred, k)
-    return float(np.mean(np.diag(cm) / np.maximum(cm.sum(1), 1)))
-
-
-def per_class_prf(y: np.ndarray, pred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cm = confusion(y, pred, k)
-    tp = np.diag(cm).astype(float)
-    prec = tp / np.maximum(cm.sum(0), 1)
-    rec = tp / np.maximum(cm.sum(1), 1)
-    f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0.0)
-    return prec, rec, f1
-
-
-def macro_f1(y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    return float(np.mean(per_class_prf(y, pred, k)[2]))
+__all__ = [
+    "binary_f1",
+    "confusion",
+    "ece",
+    "f1_per_label",
+    "goemotions_macro_f1",
+    "macro_f1",
+    "macro_recall",
+    "multilabel_targets",
+    "per_class_prf",
+    "tune_thresholds",
+]
 
 
 def binary_f1(y: np.ndarray, pred: np.ndarray) -> float:
@@ -80,14 +75,3 @@ def goemotions_macro_f1(probs: np.ndarray, labels: Sequence[Sequence[int]], k: i
     fn = (~pred & (t == 1)).sum(0).astype(float)
     crossfit = float((2 * tp / np.maximum(2 * tp + fp + fn, 1.0)).mean())
     return at_half, crossfit
-
-
-def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
-    """Expected calibration error of the chosen label's confidence (equal-width bins)."""
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):  # noqa: RUF007 - numpy arrays
-        sel = (conf > lo) & (conf <= hi)
-        if sel.any():
-            total += sel.mean() * abs(conf[sel].mean() - correct[sel].mean())
-    return float(total)

@@ -17,9 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from tonewatch.learn._torch_model import build_model, pretrained_encoder_config
 from training import data as D
 from training.metrics import goemotions_macro_f1, multilabel_targets
-from training.train import MultiTask, base_model_path, encode, load_tokenizer, predict
+from training.train import base_model_path, encode, load_tokenizer, predict
 
 
 def fit_head(x: np.ndarray, t: np.ndarray, init: nn.Linear, steps: int = 400, lr: float = 0.02) -> nn.Linear:
@@ -48,12 +49,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    from transformers import AutoModel
-
-    bp = base_model_path()
-    tok = load_tokenizer(bp)
-    enc = AutoModel.from_pretrained(str(bp), attn_implementation="eager")
-    model = MultiTask(enc, enc.config.hidden_size, len(D.GOEMOTIONS_LABELS))
+    tok = load_tokenizer(base_model_path())
+    model = build_model(pretrained_encoder_config(), len(D.GOEMOTIONS_LABELS))
     model.load_state_dict(torch.load(args.checkpoint, map_location="cpu"))
     model.eval()
     g_tr, g_dev = D.goemotions()

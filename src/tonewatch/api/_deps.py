@@ -22,6 +22,7 @@ __all__ = [
     "FeedbackWriter",
     "Ingester",
     "KeyManager",
+    "ModelReader",
     "ReviewActor",
     "ReviewCreator",
     "ReviewReader",
@@ -68,3 +69,4 @@ FeedbackWriter = Annotated[Principal, Depends(require("feedback.write"))]
 FeedbackReader = Annotated[Principal, Depends(require("feedback.read"))]
 WebhookManager = Annotated[Principal, Depends(require("webhooks.manage"))]
 KeyManager = Annotated[Principal, Depends(require("keys.manage"))]
+ModelReader = Annotated[Principal, Depends(require("models.read"))]

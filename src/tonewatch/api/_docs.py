@@ -160,7 +160,7 @@ def render_markdown(app: FastAPI) -> str:
         "",
         "## Webhooks",
         "",
-        "Subscribers receive `flag`, `review.created`, `review.decision` and `ping` events as JSON",
+        "Subscribers receive `flag`, `review.created`, `review.decision`, `drift.alert` and `ping` events as JSON",
         '`{"id", "type", "created_at", "data"}`, POSTed with `X-Tonewatch-Timestamp` and',
         '`X-Tonewatch-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. Verify with',
         "`tonewatch.api.verify_signature(secret, body, timestamp, signature, tolerance=300)`, which also",

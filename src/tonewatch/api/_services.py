@@ -27,6 +27,7 @@ from ._webhooks import RetryPolicy, WebhookDispatcher, outbox_counts
 
 if TYPE_CHECKING:
     from tonewatch.ingest import AnalyzerLike, IngestReport, Pipeline
+    from tonewatch.learn._serving import ServingModels
     from tonewatch.score._analysis import Analysis
     from tonewatch.store import Store
 
@@ -84,6 +85,7 @@ class Services:
         self._store = store
         self._store_ready = False
         self._analyzer = analyzer
+        self._serving: ServingModels | None = None
         self._pipeline: Any = None
         self._pipeline_stamp: tuple[str, float] | None = None
         self._lock = threading.RLock()
@@ -114,15 +116,35 @@ class Services:
     # -- model ----------------------------------------------------------------------------
     @property
     def analyzer(self) -> AnalyzerLike:
-        """The analyzer for ``settings.model_dir`` (shared per model folder, thread-safe)."""
+        """The model registry's active version (switches without a restart), or ``settings.model_dir``.
+
+        Thread-safe; analyzers are shared per model folder across the process.
+        """
         if self._analyzer is None:
             with self._lock:
                 if self._analyzer is None:
-                    from tonewatch.score import get_analyzer
+                    if self.settings.model_dir is None:
+                        from tonewatch.learn._serving import ServingModels
 
-                    self._analyzer = get_analyzer(self.settings)
-                    self.metrics.model_info.labels(str(self._analyzer.model_version)).set(1)
+                        self._serving = ServingModels(self.settings, lambda: self.store, on_switch=self._switched)
+                        self._analyzer = self._serving
+                    else:
+                        from tonewatch.score import get_analyzer
+
+                        self._analyzer = get_analyzer(self.settings)
+                        self.metrics.model_info.labels(str(self._analyzer.model_version)).set(1)
         return self._analyzer
+
+    @property
+    def serving(self) -> ServingModels | None:
+        """The registry resolver behind :attr:`analyzer` (None with ``model_dir`` or an injected analyzer)."""
+        _ = self.analyzer
+        return self._serving
+
+    def _switched(self, old: str | None, new: str) -> None:
+        if old is not None:
+            self.metrics.model_info.labels(old).set(0)
+        self.metrics.model_info.labels(new).set(1)
 
     def load_model(self) -> str:
         """Load the model now (start-up, readiness) and return its version."""
@@ -184,7 +206,10 @@ class Services:
                     receivers = Viewer.for_role("admin", self.settings)
                     api_hook = ApiHook(self.broadcaster, self.webhooks.wake, receivers=receivers)
                     hooks: list[Any] = [api_hook, *self._trigger_hooks()]
-                    self._pipeline = Pipeline(self.store, self.metered, self.settings, hooks)
+                    metered = self.metered
+                    # shadow scoring sees each chunk once it has committed (see tonewatch.learn._shadow)
+                    after_commit = [self._serving.after_commit] if self._serving is not None else []
+                    self._pipeline = Pipeline(self.store, metered, self.settings, hooks, after_commit=after_commit)
                     self._pipeline_stamp = stamp
         pipeline: Pipeline = self._pipeline
         return pipeline
@@ -243,6 +268,7 @@ class Services:
                     ("tonewatch_webhook_outbox", "Webhook deliveries by status", {"status": status}, float(n))
                 )
             samples.extend(_review_gauges(session))
+            samples.extend(_drift_gauges(session))
         return samples
 
 
@@ -263,6 +289,13 @@ def _review_gauges(session: Any) -> list[GaugeSample]:
     )
     out.append(("tonewatch_review_sla_breaches", "Open review items past their SLA deadline", {}, float(overdue or 0)))
     return out
+
+
+def _drift_gauges(session: Any) -> list[GaugeSample]:
+    """The latest recorded drift report's measures and alerts (``tonewatch drift report`` writes it)."""
+    from tonewatch.learn import drift_gauges
+
+    return drift_gauges(session)
 
 
 def _fingerprint(key: str) -> str:

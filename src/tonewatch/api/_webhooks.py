@@ -60,7 +60,7 @@ __all__ = [
     "verify_signature",
 ]
 
-EVENT_TYPES: tuple[str, ...] = ("flag", "review.created", "review.decision", "ping")
+EVENT_TYPES: tuple[str, ...] = ("flag", "review.created", "review.decision", "drift.alert", "ping")
 SIGNATURE_HEADER = "X-Tonewatch-Signature"
 TIMESTAMP_HEADER = "X-Tonewatch-Timestamp"
 _log = logging.getLogger("tonewatch.api.webhooks")

@@ -32,9 +32,14 @@ _MODULES: tuple[str, ...] = (
     "_rules",
     "_queue",
     "_report",
+    "_label",
+    "_drift",
+    "_model",
+    "_evaluate",
     "_audit",
     "_demo",
     "_streams",
+    "_train",
 )
 
 

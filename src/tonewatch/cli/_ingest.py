@@ -133,6 +133,7 @@ def ingest(
                 report = pipeline.ingest(read_events(path), on_progress=advance)
                 results.append((path, report))
         seconds = time.perf_counter() - started
+        pipeline.drain()  # shadow scoring of what was just stored, when a shadow version is set
     except TonewatchError as exc:
         fail(exc.message, 1 if exc.code == "store_error" else 2)
     finally:

@@ -31,15 +31,15 @@ def _configure_logging(level: str) -> None:
     )
 
 
-def _analyzer(settings: Settings) -> Any:
-    """The shared analyzer, loaded (and tried once) before any message is taken."""
-    from tonewatch._errors import ModelError
-    from tonewatch.score import get_analyzer
+def _analyzer(settings: Settings, store: Any) -> Any:
+    """The registry's active version (followed without a restart), loaded and tried once before any message."""
+    from tonewatch._errors import ModelError, NotFoundError, StoreError
+    from tonewatch.learn._serving import serving_analyzer
 
     try:
-        analyzer = get_analyzer(settings)
+        analyzer = serving_analyzer(settings, store)
         analyzer.analyze("warm-up")
-    except ModelError as exc:
+    except (ModelError, NotFoundError, StoreError) as exc:
         fail(exc.message)
     return analyzer
 
@@ -110,7 +110,7 @@ def worker(
     except ConfigurationError as exc:
         fail(exc.message)
     store = open_store(db, settings)
-    analyzer = _analyzer(settings)
+    analyzer = _analyzer(settings, store)
     make_triggers = None
     if triggers:
         from tonewatch.triggers import TriggerHook

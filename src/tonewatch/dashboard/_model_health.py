@@ -11,9 +11,8 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tonewatch.api._visibility import Viewer
+from tonewatch.learn._drift import psi
 from tonewatch.score._analysis import LABELS
 
 from ._charts import ChartSpec, Dataset
@@ -48,18 +48,6 @@ class ModelHealth:
     reference_n: int = 0
     as_of: datetime | None = None
     accuracy_line: float = ACCURACY_LINE
-
-
-def psi(expected: Sequence[float], actual: Sequence[float], *, floor: float = 1e-4) -> float:
-    """Population stability index between two distributions over the same bins."""
-    e_total, a_total = sum(expected), sum(actual)
-    if e_total <= 0 or a_total <= 0:
-        return 0.0
-    total = 0.0
-    for e, a in zip(expected, actual, strict=True):
-        pe, pa = max(e / e_total, floor), max(a / a_total, floor)
-        total += (pa - pe) * math.log(pa / pe)
-    return total
 
 
 def _bin(confidence: float) -> int:

@@ -382,12 +382,18 @@ def build_router() -> APIRouter:
             services = _services(request)
 
             def build() -> Any:
+                from ._learning import build_learning_panels
+
                 manifest = _manifest(services)
                 with services.store.session(readonly=True) as session:
-                    return build_model_health(session, visitor.viewer, manifest, now=_now())
+                    health = build_model_health(session, visitor.viewer, manifest, now=_now())
+                    labels = visitor.may("feedback.read")
+                    return health, build_learning_panels(session, visitor.viewer, may_read_labels=labels)
 
-            data = await run_in_threadpool(build)
-            return html_page("model_health.html.j2", **_context(request, visitor, "Model health", data=data))
+            data, learning = await run_in_threadpool(build)
+            return html_page(
+                "model_health.html.j2", **_context(request, visitor, "Model health", data=data, learning=learning)
+            )
 
         return await _guarded(request, "aggregates.read", page)
 

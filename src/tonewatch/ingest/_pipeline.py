@@ -8,6 +8,7 @@ chunk in flight, which re-ingesting restores (ingestion is idempotent by ``event
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["Pipeline"]
 
 ProgressFn = Callable[[int], None]
+AfterCommit = Callable[[Sequence[Prepared]], None]
+_log = logging.getLogger("tonewatch.ingest")
 
 
 def _numbered(events: Iterable[Any]) -> Iterator[tuple[int, Any]]:
@@ -52,9 +55,14 @@ def _numbered(events: Iterable[Any]) -> Iterator[tuple[int, Any]]:
 class Pipeline:
     """Turns a stream of v1 events into stored, scored customer state.
 
-    ``analyzer`` defaults to ``tonewatch.score.get_analyzer(settings)``; ``hooks`` are
-    called with a :class:`CustomerUpdate` after every event folded into a customer's
-    state (see ``_hooks``). ``weights`` and ``segment_baselines`` go to
+    ``analyzer`` defaults to the model registry's active version
+    (``tonewatch.learn.serving_analyzer``: the bundled model until one is promoted, or
+    ``settings.model_dir`` when set); ``hooks`` are called with a :class:`CustomerUpdate`
+    after every event folded into a customer's state (see ``_hooks``). ``after_commit``
+    functions get each chunk's prepared events once its transaction has committed, outside
+    it (the registry's shadow scoring); an analyzer with an ``after_commit`` method of its own
+    gets them too. They must not block, and their failures are logged, never raised: the
+    chunk is already stored. ``weights`` and ``segment_baselines`` go to
     ``CustomerState.report``; without ``weights`` the deployment's weights file is used when
     there is one (see ``_weights``). ``clock`` exists for tests and replays.
     """
@@ -75,6 +83,7 @@ class Pipeline:
         clock: Callable[[], datetime] | None = None,
         retries: int = 5,
         overlap: bool = True,
+        after_commit: Sequence[AfterCommit] = (),
     ) -> None:
         if settings is None:
             from tonewatch.settings import Settings
@@ -98,6 +107,8 @@ class Pipeline:
         self._model: HealthModel | None = None
         self._preparer: Preparer | None = None
         self._encrypt: Callable[[str], str] | None = None
+        self._after_commit: list[AfterCommit] = list(after_commit)
+        self._resolved: AnalyzerLike | None = None
 
     @property
     def model(self) -> HealthModel:
@@ -118,9 +129,13 @@ class Pipeline:
         if self._preparer is None:
             analyzer = self._analyzer
             if analyzer is None:
-                from tonewatch.score import get_analyzer
+                from tonewatch.learn._serving import serving_analyzer
 
-                analyzer = get_analyzer(self.settings)
+                analyzer = serving_analyzer(self.settings, self.store)
+            own = getattr(analyzer, "after_commit", None)
+            if callable(own) and own not in self._after_commit:
+                self._after_commit.append(own)
+            self._resolved = analyzer
             mask = self._mask
             if mask is None:
                 from tonewatch.mask import mask_pii
@@ -199,11 +214,29 @@ class Pipeline:
                 # Another writer got there first (a new customer or event inserted at the same
                 # time): retry with fresh state after a jittered back-off.
                 time.sleep(random.uniform(0.02, 0.1) * 2**attempt)
+        self._committed(prepared)
         part.accepted = result.accepted
         part.duplicate += result.duplicate
         part.customers = result.customers
         part.rebuilt = result.rebuilt
         return part
+
+    def drain(self, timeout: float = 60.0) -> None:
+        """Wait for the background work the analyzer started for committed chunks (shadow scoring).
+
+        Long-running processes never need this; a short-lived one (``tonewatch ingest``) calls it
+        before exiting, or what is still queued is lost with the process.
+        """
+        drain = getattr(self._resolved, "drain", None)
+        if callable(drain) and not drain(timeout):
+            _log.warning("background work of the analyzer did not finish within %.0fs", timeout)
+
+    def _committed(self, prepared: list[Prepared]) -> None:
+        for fn in self._after_commit:
+            try:
+                fn(prepared)
+            except Exception:  # the chunk is stored; an observer's failure must not undo or repeat it
+                _log.exception("after-commit function %r failed", fn)
 
     def sweep(
         self, as_of: datetime | None = None, *, page_size: int = 500, on_progress: ProgressFn | None = None

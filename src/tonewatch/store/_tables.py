@@ -25,6 +25,8 @@ TABLE_MODULES: tuple[str, ...] = (
     "tonewatch.outcomes._models",
     "tonewatch.api._models",
     "tonewatch.learn._models",
+    "tonewatch.learn._registry_tables",
+    "tonewatch.learn._drift_tables",
 )
 
 

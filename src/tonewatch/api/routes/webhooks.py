@@ -22,7 +22,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
-EventType = Literal["flag", "review.created", "review.decision", "ping"]
+EventType = Literal["flag", "review.created", "review.decision", "drift.alert", "ping"]
 _MAX_ID = 2**62
 
 

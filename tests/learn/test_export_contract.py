@@ -1,0 +1,154 @@
+"""The exported graph keeps the runtime's span contract (a tiny random model, exported for real)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from tonewatch.learn._export import export_span_onnx, quantize_int8, shift_sentiment_bias  # noqa: E402
+from tonewatch.learn._onnx_weights import recover_state_dict  # noqa: E402
+from tonewatch.learn._torch_model import MultiTask, build_model  # noqa: E402
+
+TINY = {
+    "vocab_size": 60,
+    "hidden_size": 32,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "hidden_act": "gelu",
+    "max_position_embeddings": 64,
+    "type_vocab_size": 2,
+    "layer_norm_eps": 1e-12,
+    "pad_token_id": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[MultiTask, Path]:
+    torch.manual_seed(3)
+    model = build_model(dict(TINY)).eval()
+    with torch.no_grad():  # non-zero biases, so a lost or misnamed bias shows
+        for name, p in model.named_parameters():
+            if name.endswith("bias"):
+                p.normal_(0.0, 0.1)
+    path = tmp_path_factory.mktemp("tiny") / "model.onnx"
+    export_span_onnx(model, path)
+    return model, path
+
+
+def _run(path: Path, ids: np.ndarray, mask: np.ndarray, spans: np.ndarray) -> dict[str, Any]:
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    outs = sess.run(None, {"input_ids": ids, "attention_mask": mask, "span_mask": spans})
+    return {o.name: v for o, v in zip(sess.get_outputs(), outs, strict=True)}
+
+
+def _batch() -> tuple[np.ndarray, np.ndarray]:
+    ids = np.array([[1, 7, 8, 9, 10, 11, 12, 2], [1, 13, 14, 2, 0, 0, 0, 0]], dtype=np.int64)
+    return ids, (ids != 0).astype(np.int64)
+
+
+def test_inputs_and_outputs_follow_the_contract(exported: tuple[MultiTask, Path]) -> None:
+    _, path = exported
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    inputs = {i.name: (i.type, i.shape) for i in sess.get_inputs()}
+    assert inputs == {
+        "input_ids": ("tensor(int64)", ["batch", "seq"]),
+        "attention_mask": ("tensor(int64)", ["batch", "seq"]),
+        "span_mask": ("tensor(float)", ["batch", "spans", "seq"]),
+    }
+    outputs = {o.name: (o.type, o.shape) for o in sess.get_outputs()}
+    assert outputs["sentiment"] == ("tensor(float)", ["batch", "spans", 3])
+    assert outputs["emotions"] == ("tensor(float)", ["batch", "spans", 28])
+    assert outputs["sarcasm"] == ("tensor(float)", ["batch", "spans"])
+
+
+def test_span_zero_is_plain_mean_pooling_and_sub_spans_pool_their_tokens(exported: tuple[MultiTask, Path]) -> None:
+    model, path = exported
+    ids, mask = _batch()
+    spans = np.zeros((2, 3, ids.shape[1]), dtype=np.float32)
+    spans[:, 0] = mask
+    spans[0, 1, 2:5] = 1.0
+    spans[1, 1, 1:3] = 1.0
+    # spans[0, 2] stays empty: zero embedding, only the biases are left
+    out = _run(path, ids, mask, spans)
+    assert out["sentiment"].shape == (2, 3, 3)
+    assert out["emotions"].shape == (2, 3, 28)
+    assert out["sarcasm"].shape == (2, 3)
+    with torch.no_grad():
+        x, m = torch.tensor(ids), torch.tensor(mask)
+        s, e, z, _ = model(x, m)  # eval mode: plain mean over the attended tokens
+        hidden = model.hidden_states(x, m)
+        sub = torch.stack([hidden[0, 2:5].mean(0), hidden[1, 1:3].mean(0)])
+        s_sub, e_sub, z_sub = model.heads(sub)
+    np.testing.assert_allclose(out["sentiment"][:, 0], s.numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["emotions"][:, 0], e.numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["sarcasm"][:, 0], z.numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["embedding"][:, 1], sub.numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["sentiment"][:, 1], s_sub.numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["emotions"][:, 1], e_sub.numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["sarcasm"][:, 1], z_sub.numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["embedding"][0, 2], 0.0, atol=1e-7)
+    np.testing.assert_allclose(out["sentiment"][0, 2], model.sentiment.bias.detach().numpy(), atol=1e-6)
+
+
+def test_padding_does_not_change_a_sequence_s_scores(exported: tuple[MultiTask, Path]) -> None:
+    _, path = exported
+    ids, mask = _batch()
+    alone_ids, alone_mask = ids[1:, :4], mask[1:, :4]
+    alone = _run(path, alone_ids, alone_mask, alone_mask[:, None, :].astype(np.float32))
+    padded = _run(path, ids, mask, mask[:, None, :].astype(np.float32))
+    np.testing.assert_allclose(padded["sentiment"][1], alone["sentiment"][0], atol=1e-5)
+
+
+def test_export_leaves_the_model_in_the_mode_it_found(exported: tuple[MultiTask, Path], tmp_path: Path) -> None:
+    model, _ = exported
+    model.train()
+    export_span_onnx(model, tmp_path / "again.onnx")
+    assert model.training
+    model.eval()
+    export_span_onnx(model, tmp_path / "again.onnx")
+    assert not model.training
+
+
+def test_weights_come_back_from_fp32_exactly_and_from_int8_within_half_a_step(
+    exported: tuple[MultiTask, Path], tmp_path: Path
+) -> None:
+    model, path = exported
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    fp32 = recover_state_dict(path)
+    assert set(fp32) == set(state)
+    for name, value in state.items():
+        np.testing.assert_array_equal(fp32[name], value, err_msg=name)
+    quantize_int8(path, tmp_path / "int8.onnx")
+    int8 = recover_state_dict(tmp_path / "int8.onnx")
+    assert set(int8) == set(state)
+    for name, value in state.items():
+        step = max(float(np.abs(value).max()) / 127, 1e-8)
+        assert float(np.abs(int8[name] - value).max()) <= step, name
+    rebuilt = build_model(dict(TINY))
+    rebuilt.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in fp32.items()}, strict=True)
+
+
+def test_shifting_the_sentiment_bias_moves_every_span_s_logits_by_the_shift(
+    exported: tuple[MultiTask, Path], tmp_path: Path
+) -> None:
+    _, path = exported
+    shifted = tmp_path / "shifted.onnx"
+    shifted.write_bytes(path.read_bytes())
+    shift_sentiment_bias(shifted, [0.5, -0.25, 0.0])
+    ids, mask = _batch()
+    spans = np.stack([mask, mask], axis=1).astype(np.float32)
+    before = _run(path, ids, mask, spans)
+    after = _run(shifted, ids, mask, spans)
+    np.testing.assert_allclose(
+        after["sentiment"] - before["sentiment"], np.broadcast_to([0.5, -0.25, 0.0], (2, 2, 3)), atol=1e-5
+    )
+    np.testing.assert_allclose(after["emotions"], before["emotions"], atol=1e-6)
