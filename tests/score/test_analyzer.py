@@ -81,14 +81,21 @@ def test_language_detection_override_and_review(analyzer: Analyzer) -> None:
     assert analyzer.analyze("Where is my parcel? It should have arrived yesterday.").language == "en"
     fr = analyzer.analyze("Bonjour, ma commande n'est toujours pas arrivée et personne ne répond.")
     assert fr.language == "fr"
-    assert "unvalidated_language" in fr.review_reasons
+    assert fr.label == "negative"  # read by the multilingual layer, validated above the accuracy line
+    assert not {"unvalidated_language", "low_accuracy_language"} & set(fr.review_reasons)
+    nl = analyzer.analyze("Mijn bestelling is nog steeds niet aangekomen en niemand reageert.", language="nl")
+    assert "unvalidated_language" in nl.review_reasons  # no validated figure for Dutch at all
+    hi = analyzer.analyze("मेरा ऑर्डर अभी तक नहीं आया और कोई जवाब नहीं दे रहा है।", language="hi")
+    assert "low_accuracy_language" in hi.review_reasons  # scored, but validated under the line: a human decides
+    strict = Analyzer(threads=2, language_min_f1=0.7)
+    assert "low_accuracy_language" in strict.analyze("Ma commande est arrivée cassée.", language="fr").review_reasons
     assert analyzer.analyze("ok", language="de").language == "de"
     assert "unvalidated_language" not in analyzer.analyze("ok", language="en-GB").review_reasons
     with pytest.raises(InputError) as err:
         analyzer.analyze("ok", language="english!")
     assert err.value.code == "invalid_language"
     quiet = Analyzer(threads=2, unvalidated_language_action="score")
-    assert "unvalidated_language" not in quiet.analyze("Hola, mi pedido no ha llegado todavía.").review_reasons
+    assert "unvalidated_language" not in quiet.analyze("Goedemorgen, waar is mijn pakket?", language="nl").review_reasons
 
 
 def test_lazy_loading_is_thread_safe_and_happens_once(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from tonewatch._errors import InputError
+from tonewatch._errors import InputError, MissingExtraError
 
 from ._analysis import EMOTIONS, Analysis, Cue, Label, SentenceResult
 from ._cues import CueMatch, find_cues, is_courtesy, negative_context
@@ -38,6 +38,7 @@ from ._cues import warm_up as warm_up_cues
 from ._emotions import recentre, support_emotions
 from ._language import detect_language, load_identifier
 from ._model import BUNDLED_MODEL_DIR, ModelOutputs, OnnxModel, read_manifest
+from ._multilingual import MULTILINGUAL_MODEL_DIR, MultilingualLayer, language_review_reason
 from ._normalize import normalize_for_model
 from ._sentences import Span, split_sentences
 from ._text import check_text
@@ -61,6 +62,17 @@ MIXED_WHOLE_MIN = 0.05
 SARCASM_HEAD_MIN = 0.75
 # Texts longer than this cannot fit one 128-token window; they are read as windows without a whole-text pass.
 _WHOLE_MAX_CHARS = 20_000
+# The bundled manifest names UMSAB languages in full; results carry ISO 639-1 codes.
+_LANGUAGE_CODES = {
+    "arabic": "ar",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "hindi": "hi",
+    "italian": "it",
+    "portuguese": "pt",
+    "spanish": "es",
+}
 _APPLY_ORDER = {
     kind: i
     for i, kind in enumerate(
@@ -137,6 +149,8 @@ class Analyzer:
         max_text_chars: int = 200_000,
         unvalidated_language_action: LanguageAction = "review",
         tonal: bool = True,
+        language_min_f1: float = 0.55,
+        multilingual: bool = True,
     ) -> None:
         if threads < 0:
             raise InputError("threads must be >= 0 (0 = all cores)", field="threads")
@@ -150,6 +164,13 @@ class Analyzer:
         self.max_text_chars = max_text_chars
         self.unvalidated_language_action: LanguageAction = unvalidated_language_action
         self.tonal = tonal
+        if not 0.0 <= language_min_f1 <= 1.0:
+            raise InputError("language_min_f1 must be in [0, 1]", field="language_min_f1")
+        self.language_min_f1 = language_min_f1
+        # non-English texts the multilingual layer covers get their sentiment from it (reading its manifest is cheap;
+        # its weights load on first use, and without the [multilingual] extra those texts fall back to this model)
+        self._multilingual = MultilingualLayer(MULTILINGUAL_MODEL_DIR) if multilingual else None
+        self._multilingual_missing = False
         self._manifest: dict[str, Any] | None = None
         self._model: OnnxModel | None = None
         self._lock = threading.Lock()
@@ -168,8 +189,23 @@ class Analyzer:
 
     @property
     def validated_languages(self) -> frozenset[str]:
-        """English plus every language the manifest reports validation figures for."""
-        return frozenset({"en", *self.manifest.get("languages", {})})
+        """English plus every language whose validated macro-F1 (this model's manifest) reaches the line."""
+        figures: dict[str, Any] = self.manifest.get("languages", {})
+        good = {
+            _LANGUAGE_CODES.get(name, name)
+            for name, fig in figures.items()
+            if float(fig.get("macro_f1", 0.0)) >= self.language_min_f1
+        }
+        return frozenset({"en", *good})
+
+    def language_macro_f1(self, language: str) -> float | None:
+        """The validated macro-F1 behind results in ``language`` (multilingual layer or this model), if any."""
+        if language != "en" and self._multilingual is not None and self._multilingual.covers(language):
+            return self._multilingual.macro_f1(language)
+        for name, fig in self.manifest.get("languages", {}).items():
+            if _LANGUAGE_CODES.get(name, name) == language:
+                return float(fig.get("macro_f1", 0.0))
+        return None
 
     @property
     def loaded(self) -> bool:
@@ -226,7 +262,27 @@ class Analyzer:
                     keys[key] = len(sequences)
                     sequences.append(seq)
         outputs = model.run(sequences, batch_size=batch_size)
-        return [self._compose(plan, outputs, keys, lang) for plan, lang in zip(plans, langs, strict=True)]
+        resolved = [lang or detect_language(text) for lang, text in zip(langs, checked, strict=True)]
+        other = self._multilingual_sentiment(checked, resolved)
+        return [
+            self._compose(plan, outputs, keys, lang, other.get(i))
+            for i, (plan, lang) in enumerate(zip(plans, resolved, strict=True))
+        ]
+
+    def _multilingual_sentiment(self, texts: list[str], langs: list[str]) -> dict[int, Probs]:
+        """Sentiment from the multilingual layer for the non-English texts it covers (by index)."""
+        layer = self._multilingual
+        if layer is None or self._multilingual_missing:
+            return {}
+        idx = [i for i, lang in enumerate(langs) if lang != "en" and layer.covers(lang)]
+        if not idx:
+            return {}
+        try:
+            scored = layer.sentiment([texts[i] for i in idx])
+        except MissingExtraError:
+            self._multilingual_missing = True  # scored by this model and routed to review instead
+            return {}
+        return dict(zip(idx, scored, strict=True))
 
     # -- planning
     def _plan(self, model: OnnxModel, texts: list[str]) -> list[_Plan]:
@@ -264,7 +320,12 @@ class Analyzer:
 
     # -- composing the result
     def _compose(
-        self, plan: _Plan, out: ModelOutputs, keys: dict[tuple[int, ...], int], language: str | None
+        self,
+        plan: _Plan,
+        out: ModelOutputs,
+        keys: dict[tuple[int, ...], int],
+        language: str,
+        override: Probs | None = None,
     ) -> Analysis:
         manifest = self.manifest
         temperature = float(manifest["calibration"]["temperature"])
@@ -290,6 +351,9 @@ class Analyzer:
         else:
             unit_p, unit_sarcasm = [text_p], [sarcasm_model]
 
+        if override is not None:  # the multilingual layer reads the whole text: its sentences share its reading
+            text_p = override
+            unit_p = [override] * len(units)
         emotions = support_emotions(dict(zip(go_labels, recentre(go_raw, thresholds), strict=True)))
         matches = find_cues(plan.text, units) if self.tonal else []
         matches.sort(key=lambda m: (_APPLY_ORDER.get(m.rule.kind, 99), m.start))
@@ -345,9 +409,16 @@ class Analyzer:
             reasons.insert(0, "low_confidence")
         if pre_sarcasm == "positive" and label == "negative":
             reasons.append("sarcasm_flipped")
-        lang = language or detect_language(plan.text)
-        if lang not in self.validated_languages and self.unvalidated_language_action == "review":
-            reasons.append("unvalidated_language")
+        lang = language
+        if self.unvalidated_language_action == "review":
+            if override is not None and self._multilingual is not None:
+                reason = self._multilingual.review_reason(lang, self.language_min_f1)
+            elif lang in self.validated_languages:
+                reason = None
+            else:
+                reason = language_review_reason(self.language_macro_f1(lang), self.language_min_f1)
+            if reason is not None:
+                reasons.append(reason)
 
         sentences = tuple(
             SentenceResult(plan.text[a:b], a, b, _argmax(p), _as_dict(p), p[2] - p[0])
@@ -478,6 +549,7 @@ def get_analyzer(settings: Settings | None = None) -> Analyzer:
         settings.review_threshold,
         settings.max_text_chars,
         settings.unvalidated_language_action,
+        settings.language_min_f1,
     )
     with _analyzers_lock:
         analyzer = _analyzers.get(key)
@@ -488,6 +560,7 @@ def get_analyzer(settings: Settings | None = None) -> Analyzer:
                 review_threshold=settings.review_threshold,
                 max_text_chars=settings.max_text_chars,
                 unvalidated_language_action=settings.unvalidated_language_action,
+                language_min_f1=settings.language_min_f1,
             )
             _analyzers[key] = analyzer
     return analyzer

