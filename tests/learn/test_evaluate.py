@@ -225,8 +225,11 @@ def test_a_registry_version_can_be_evaluated(cli: Any, tmp_path: Path) -> None:
     report = json.loads((tmp_path / "v2" / "report.json").read_text(encoding="utf-8"))
     assert report["model"]["version"] == "2.0.0"
     assert report["model"]["model_version"] == "2.0.0"
-    confidences = [p["confidence"] for p in report["predictions"]]
-    assert max(confidences) < 0.9  # temperature 3 flattens every prediction
+    # temperature 3 flattens every prediction of that model (texts in other languages are read by the
+    # multilingual layer, which has its own calibration)
+    confidences = [p["confidence"] for p in report["predictions"] if p.get("language", "en") == "en"]
+    assert confidences
+    assert max(confidences) < 0.9
 
 
 @pytest.mark.parametrize(

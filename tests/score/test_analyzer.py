@@ -95,7 +95,8 @@ def test_language_detection_override_and_review(analyzer: Analyzer) -> None:
         analyzer.analyze("ok", language="english!")
     assert err.value.code == "invalid_language"
     quiet = Analyzer(threads=2, unvalidated_language_action="score")
-    assert "unvalidated_language" not in quiet.analyze("Goedemorgen, waar is mijn pakket?", language="nl").review_reasons
+    dutch = quiet.analyze("Goedemorgen, waar is mijn pakket?", language="nl")
+    assert "unvalidated_language" not in dutch.review_reasons
 
 
 def test_lazy_loading_is_thread_safe_and_happens_once(tmp_path: Path) -> None:
