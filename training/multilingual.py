@@ -34,22 +34,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tonewatch.score._language import UMSAB_LANGUAGES
+
 __all__ = ["LANGUAGES", "UseTrainable", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("TONEWATCH_DATASETS", ROOT.parent / "shared" / "datasets"))
 CACHE = ROOT / "training" / "cache" / "multilingual"
 # UMSAB folder name -> ISO 639-1 code
-LANGUAGES = {
-    "arabic": "ar",
-    "english": "en",
-    "french": "fr",
-    "german": "de",
-    "hindi": "hi",
-    "italian": "it",
-    "portuguese": "pt",
-    "spanish": "es",
-}
+LANGUAGES = UMSAB_LANGUAGES
 NUM_CHUNKS = 17
 ORDERS = ((2, 0), (3, 1), (5, 2))
 MAX_LEFT, MAX_RIGHT = 2, 2

@@ -36,7 +36,7 @@ from ._analysis import EMOTIONS, Analysis, Cue, Label, SentenceResult
 from ._cues import CueMatch, find_cues, is_courtesy, negative_context
 from ._cues import warm_up as warm_up_cues
 from ._emotions import recentre, support_emotions
-from ._language import detect_language, load_identifier
+from ._language import UMSAB_LANGUAGES, detect_language, load_identifier
 from ._model import BUNDLED_MODEL_DIR, ModelOutputs, OnnxModel, read_manifest
 from ._multilingual import MULTILINGUAL_MODEL_DIR, MultilingualLayer, language_review_reason
 from ._normalize import normalize_for_model
@@ -63,16 +63,7 @@ SARCASM_HEAD_MIN = 0.75
 # Texts longer than this cannot fit one 128-token window; they are read as windows without a whole-text pass.
 _WHOLE_MAX_CHARS = 20_000
 # The bundled manifest names UMSAB languages in full; results carry ISO 639-1 codes.
-_LANGUAGE_CODES = {
-    "arabic": "ar",
-    "english": "en",
-    "french": "fr",
-    "german": "de",
-    "hindi": "hi",
-    "italian": "it",
-    "portuguese": "pt",
-    "spanish": "es",
-}
+_LANGUAGE_CODES = UMSAB_LANGUAGES
 _APPLY_ORDER = {
     kind: i
     for i, kind in enumerate(

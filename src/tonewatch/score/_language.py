@@ -17,7 +17,19 @@ from typing import Any
 
 import emoji
 
-__all__ = ["DEFAULT_LANGUAGE", "MIN_CONFIDENCE", "detect_language", "load_identifier"]
+__all__ = ["DEFAULT_LANGUAGE", "MIN_CONFIDENCE", "UMSAB_LANGUAGES", "detect_language", "load_identifier"]
+
+# The eight UMSAB validation languages: folder (and manifest) name -> ISO 639-1 code.
+UMSAB_LANGUAGES = {
+    "arabic": "ar",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "hindi": "hi",
+    "italian": "it",
+    "portuguese": "pt",
+    "spanish": "es",
+}
 
 DEFAULT_LANGUAGE = "en"
 MIN_CONFIDENCE = 0.4

@@ -43,17 +43,24 @@ LOADS = 0
 _loads_lock = threading.Lock()
 
 
-def read_manifest(model_dir: Path) -> dict[str, Any]:
-    """``manifest.json`` of a model folder, with the fields the runtime relies on checked."""
+def read_json_manifest(model_dir: Path, what: str = "model folder") -> dict[str, Any]:
+    """``manifest.json`` of a folder as a JSON object, or a :class:`ModelError` saying what is wrong."""
     path = model_dir / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ModelError(f"no manifest.json in model folder {model_dir}") from exc
+        raise ModelError(f"no manifest.json in {what} {model_dir}") from exc
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read {path}: {exc}") from exc
     if not isinstance(manifest, dict):
         raise ModelError(f"{path} is not a JSON object")
+    return manifest
+
+
+def read_manifest(model_dir: Path) -> dict[str, Any]:
+    """``manifest.json`` of a model folder, with the fields the runtime relies on checked."""
+    path = model_dir / "manifest.json"
+    manifest = read_json_manifest(model_dir)
     try:
         labels = manifest["labels"]
         if list(labels["sentiment"]) != ["negative", "neutral", "positive"]:
@@ -69,7 +76,7 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -87,7 +94,7 @@ def verify_files(model_dir: Path, manifest: dict[str, Any]) -> None:
         path = model_dir / name
         if not path.is_file():
             raise ModelIntegrityError(f"model file {path} is missing")
-        actual = _sha256(path)
+        actual = file_sha256(path)
         if actual != expected:
             raise ModelIntegrityError(
                 f"model file {path} does not match its manifest (sha256 {actual[:12]}..., expected {expected[:12]}...)"

@@ -13,8 +13,6 @@ weakly validated languages to a human.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 import threading
@@ -27,6 +25,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Self
 
 from tonewatch._errors import InvalidTextError, ModelError, ModelIntegrityError, require_extra
+
+from ._model import file_sha256, read_json_manifest
 
 if TYPE_CHECKING:
     import numpy as np
@@ -126,24 +126,9 @@ def language_review_reason(macro_f1: float | None, min_f1: float) -> str | None:
     return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _read_manifest(model_dir: Path) -> dict[str, Any]:
     path = model_dir / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelError(f"no manifest.json in multilingual model folder {model_dir}") from exc
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(manifest, dict):
-        raise ModelError(f"{path} is not a JSON object")
+    manifest = read_json_manifest(model_dir, "multilingual model folder")
     try:
         if list(manifest["labels"]["sentiment"]) != _LABELS:
             raise ModelError(f"{path}: labels.sentiment must be [negative, neutral, positive]")
@@ -246,7 +231,7 @@ class MultilingualLayer:
             path = self.model_dir / name
             if not path.is_file():
                 raise ModelIntegrityError(f"multilingual model file {path} is missing")
-            actual = _sha256(path)
+            actual = file_sha256(path)
             if actual != expected:
                 raise ModelIntegrityError(
                     f"multilingual model file {path} does not match its manifest "
@@ -256,7 +241,7 @@ class MultilingualLayer:
         resources = Path(tokenizer_module.__file__).resolve().parent / "resources"
         for name, expected in dict(self._manifest["upstream"]["files"]).items():
             path = resources / name
-            if not path.is_file() or _sha256(path) != expected:
+            if not path.is_file() or file_sha256(path) != expected:
                 upstream = self._manifest["upstream"]
                 raise ModelIntegrityError(
                     f"{path} is missing or is not the file the multilingual model was trained with; "
