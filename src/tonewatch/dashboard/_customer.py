@@ -42,6 +42,8 @@ class CustomerPage:
     messages_sent: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    # event id -> the visitor's own current label (filled only for roles that may label messages)
+    own_labels: dict[str, str] = field(default_factory=dict)
 
 
 def _ms(ts: datetime) -> int:
@@ -242,4 +244,9 @@ def build_customer(services: Services, visitor: Visitor, customer_id: str, *, no
     with services.store.session(readonly=True) as session:
         page.charts = [_trajectory_chart(page, session), _health_chart(data), _usage_chart(session, customer_id, now)]
         _actions(page, session, visitor)
+        if visitor.may("feedback.write"):
+            from ._labelling import own_labels
+
+            ids = (item["event_id"] for item in page.timeline if item["kind"] == "message")
+            page.own_labels = own_labels(session, visitor.actor, ids)
     return page

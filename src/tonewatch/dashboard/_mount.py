@@ -14,7 +14,7 @@ __all__ = ["FORM_PATHS", "STATIC_PATH", "mount_dashboard", "router"]
 
 STATIC_PATH = "/static"
 # Paths whose HTML forms post application/x-www-form-urlencoded bodies (the API's guard admits them).
-FORM_PATHS: tuple[str, ...] = ("/login", "/logout", "/review/")
+FORM_PATHS: tuple[str, ...] = ("/login", "/logout", "/review/", "/messages/")
 
 
 def router() -> APIRouter:

@@ -279,16 +279,49 @@ def build_router() -> APIRouter:
     # -- one customer -----------------------------------------------------------------------------
     @router.get("/customers/{customer_id:path}")
     async def customer(request: Request, customer_id: str) -> Response:
-        from ._customer import build_customer
-
         async def page(request: Request, visitor: Visitor) -> Response:
-            if not 1 <= len(customer_id) <= 200:
-                raise NotFoundError("no such customer")
-            data = await run_in_threadpool(build_customer, _services(request), visitor, customer_id, now=_now())
-            name = data.data["attributes"].get("name") or customer_id
-            return html_page("customer.html.j2", **_context(request, visitor, str(name), page=data))
+            return await _customer_page(request, visitor, customer_id, None, 200)
 
         return await _guarded(request, "customers.read", page)
+
+    async def _customer_page(
+        request: Request, visitor: Visitor, customer_id: str, error: str | None, status: int
+    ) -> Response:
+        from ._customer import build_customer
+        from ._labelling import LABEL_CHOICES
+
+        if not 1 <= len(customer_id) <= 200:
+            raise NotFoundError("no such customer")
+        data = await run_in_threadpool(build_customer, _services(request), visitor, customer_id, now=_now())
+        name = data.data["attributes"].get("name") or customer_id
+        labelled = request.query_params.get("labelled") if error is None else None
+        own = data.own_labels.get(labelled or "")
+        notice = f"Saved: your label for message {labelled} is {own}." if own else None
+        return html_page(
+            "customer.html.j2",
+            status=status,
+            **_context(request, visitor, str(name), page=data, labels=LABEL_CHOICES, error=error, notice=notice),
+        )
+
+    # -- labelling a message ----------------------------------------------------------------------
+    @router.post("/messages/{event_id:path}/label")
+    async def label(request: Request, event_id: str) -> Response:
+        from ._labelling import label_message, message_customer
+
+        async def page(request: Request, visitor: Visitor) -> Response:
+            if not 1 <= len(event_id) <= 200:
+                raise NotFoundError("no such message")
+            form = await _form(request, visitor)
+            services = _services(request)
+            customer_id = await run_in_threadpool(message_customer, services, event_id)
+            try:
+                await run_in_threadpool(label_message, services, visitor, event_id, form)
+            except InputError as exc:
+                return await _customer_page(request, visitor, customer_id, exc.message, 422)
+            target = f"/customers/{quote(customer_id, safe='')}?{urlencode({'labelled': event_id})}"
+            return RedirectResponse(f"{target}#event-{quote(event_id, safe='')}", status_code=303)
+
+        return await _guarded(request, "feedback.write", page)
 
     # -- review queue -----------------------------------------------------------------------------
     @router.get("/review")
