@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -121,3 +122,19 @@ def test_scoring_never_imports_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_scores_do_not_depend_on_how_many_threads_blas_may_use() -> None:
+    """A local pool, Dask workers (BLAS on one thread) and the API must give a text the same score."""
+    code = (
+        "from tonewatch.score._multilingual import MultilingualLayer;"
+        "texts=['Le produit est arrivé cassé, personne ne répond. ' * (i % 5 + 1) + str(i) for i in range(120)];"
+        "print(MultilingualLayer().logits(texts).tobytes().hex())"
+    )
+    outputs = set()
+    for threads in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == 0, run.stderr
+        outputs.add(run.stdout)
+    assert len(outputs) == 1

@@ -259,6 +259,12 @@ class MultilingualLayer:
                 self._lo = np.asarray(z["lo"], dtype=np.float32)
             self._table = table
             self._tokenize = tokenizer_module.UseTokenizer(str(resources / "sp.model")).encode
+            from threadpoolctl import ThreadpoolController
+
+            # BLAS on one thread: a sum split over a different number of threads rounds differently, and the
+            # same text must get the same score in a local pool, on Dask (whose workers run BLAS on one
+            # thread) and in the API; the ONNX model's batch threads already use the cores
+            self._blas_limit = ThreadpoolController().limit
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"cannot load the multilingual model in {self.model_dir}: {exc}") from exc
 
@@ -283,7 +289,8 @@ class MultilingualLayer:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise InvalidTextError(f"texts[{i}] is not a str", code="invalid_text", field="texts")
-        return self._use_logits(texts), (self._char_logits(texts) if "char_W" in self._w else None)
+        with self._blas_limit(limits=1, user_api="blas"):
+            return self._use_logits(texts), (self._char_logits(texts) if "char_W" in self._w else None)
 
     def _char_logits(self, texts: Sequence[str]) -> NDArray[np.float32]:
         import numpy as np
