@@ -65,11 +65,17 @@ def test_unacknowledged_messages_come_back_and_exhausted_ones_are_dead_lettered(
 
         src = NatsJetStreamSource(nats_url, nats_stream, "g", claim_idle=0.5, max_deliveries=2)
         await src.start()
-        again: list[Any] = []
+        # JetStream may still hand over the first delivery of a message that was pending for the closed
+        # consumer (same stream sequence, delivery count 1) next to its redelivery: applying is idempotent by
+        # event_id, so what matters is that every message comes back redelivered
+        latest: dict[str, Any] = {}
         for _ in range(20):
-            again += await src.fetch(10, 0.5)
-            if len(again) == 2:
+            for d in await src.fetch(10, 0.5):
+                if d.id not in latest or d.deliveries > latest[d.id].deliveries:
+                    latest[d.id] = d
+            if len(latest) == 2 and all(d.deliveries >= 2 for d in latest.values()):
                 break
+        again = list(latest.values())
         assert sorted(d.deliveries for d in again) == [2, 2]
         keep, poison = sorted(again, key=lambda d: d.data)
         await src.ack([keep])

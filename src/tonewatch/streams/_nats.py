@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -361,7 +362,9 @@ class NatsJetStreamWriter:
             await asyncio.gather(*(self._publish(messages[i], ids[i]) for i in part))
 
     async def _publish(self, data: bytes, msg_id: str | None) -> None:
-        headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+        # every message gets an id, so a retry after a lost acknowledgement (the message was stored, the
+        # reply did not arrive) is dropped by JetStream's duplicate window instead of stored twice
+        headers = {"Nats-Msg-Id": msg_id or uuid.uuid4().hex}
         backoff = Backoff(0.05, 5.0)
         for attempt in range(30):
             try:
