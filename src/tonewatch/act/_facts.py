@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from tonewatch.signals._dates import as_date
+
 __all__ = ["DraftFacts", "HistoryLike", "Issue", "SurveyDrop", "UsageDrop", "build_facts"]
 
 _ISSUE_WINDOW = timedelta(days=90)
@@ -94,19 +96,6 @@ class DraftFacts:
         if self.renewal_date is not None:
             out.append(self.renewal_date)
         return out
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
 
 
 def _issues(messages: Sequence[HistoryLike]) -> list[Issue]:
@@ -192,7 +181,7 @@ def build_facts(
         primary=primary,
         survey_drop=_survey_drop(past),
         usage_drop=_usage_drop(past, as_of),
-        renewal_date=_date(attributes.get("renewal_date")),
+        renewal_date=as_date(attributes.get("renewal_date")),
         last_contact=None if last is None else last.astimezone(UTC).date(),
         days_silent=None if last is None else int((as_of - last).total_seconds() // 86400),
         ticket_id=ticket_id,

@@ -13,13 +13,14 @@ renewal proximity, silent churner) then fire when they would have in real life.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from tonewatch.score._model import file_sha256
 
 from ._company import COMPANY
 from ._generate import generate, ground_truth, write_jsonl
@@ -29,6 +30,7 @@ from ._truth import GroundTruth
 if TYPE_CHECKING:
     from tonewatch.settings import Settings
     from tonewatch.store import Store
+
 
 __all__ = [
     "DEMO_CUSTOMERS",
@@ -88,14 +90,6 @@ class DemoData:
         return GroundTruth.read(self.truth_path)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _read_meta(path: Path) -> dict[str, Any] | None:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
@@ -139,7 +133,7 @@ def prepare_data(
         and all(meta.get(k) == v for k, v in wanted.items())
         and events_path.is_file()
         and truth_path.is_file()
-        and meta.get("sha256") == _sha256(events_path)
+        and meta.get("sha256") == file_sha256(events_path)
     ):
         return DemoData(folder, events_path, truth_path, meta, reused=True)
 
@@ -154,7 +148,7 @@ def prepare_data(
         "company": COMPANY,
         "end": truth.end.isoformat(),
         "events": n,
-        "sha256": _sha256(events_path),
+        "sha256": file_sha256(events_path),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     meta_path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -257,26 +257,15 @@ def classification_metrics(
 ) -> dict[str, Any]:
     """Accuracy, per-class precision/recall/F1, macro recall/F1 (over ``macro_over``, default all
     ``classes``), confusion (rows gold, columns predicted) and ECE (``score/_metrics``' definition)."""
-    from tonewatch.score._metrics import expected_calibration_error
+    from tonewatch.score._metrics import expected_calibration_error, per_class_scores
 
     index = {c: i for i, c in enumerate(classes)}
     k = len(classes)
     cm = [[0] * k for _ in range(k)]
     for g, p in zip(gold, predicted, strict=True):
         cm[index[g]][index[p]] += 1
-    precision: dict[str, float] = {}
-    recall: dict[str, float] = {}
-    f1: dict[str, float] = {}
-    support: dict[str, int] = {}
-    for i, c in enumerate(classes):
-        tp = cm[i][i]
-        col = sum(cm[r][i] for r in range(k))
-        row = sum(cm[i])
-        precision[c] = tp / col if col else 0.0
-        recall[c] = tp / row if row else 0.0
-        s = precision[c] + recall[c]
-        f1[c] = 2 * precision[c] * recall[c] / s if s else 0.0
-        support[c] = row
+    precision, recall, f1 = per_class_scores(cm, classes)
+    support = {c: sum(cm[i]) for i, c in enumerate(classes)}
     over = list(macro_over) if macro_over is not None else list(classes)
     n = len(gold)
     correct = [g == p for g, p in zip(gold, predicted, strict=True)]

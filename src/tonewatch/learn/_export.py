@@ -14,7 +14,6 @@ torch is imported inside the functions that need it, so the runner works with on
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
@@ -25,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tonewatch._errors import ModelError, require_extra
+from tonewatch.score._model import file_sha256
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from ._torch_model import MultiTask
+
 
 __all__ = [
     "INPUTS",
@@ -46,14 +47,6 @@ __all__ = [
 INPUTS = ("input_ids", "attention_mask", "span_mask")
 OUTPUTS = ("sentiment", "emotions", "sarcasm", "embedding")
 OPSET = 17
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @contextlib.contextmanager

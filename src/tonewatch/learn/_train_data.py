@@ -9,7 +9,6 @@ labels are expensive, and a file that half-parses usually means the wrong file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tonewatch._errors import InputError
+from tonewatch.score._model import file_sha256
 from tonewatch.score._normalize import normalize_for_model
 
 __all__ = [
@@ -56,14 +56,6 @@ class LabelledData:
 
 def _bad(field: str, path: Path, line: int, message: str, code: str = "invalid_line") -> InputError:
     return InputError(f"{path} line {line}: {message}", code=code, field=field)
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_labelled(path: Path, *, field: str = "data", min_per_class: int = MIN_PER_CLASS) -> LabelledData:
@@ -116,7 +108,7 @@ def read_labelled(path: Path, *, field: str = "data", min_per_class: int = MIN_P
             ids.append(str(obj.get("id", n)))
             texts.append(norm)
             labels.append(index[label])
-    data = LabelledData(path, _file_sha256(path), tuple(ids), tuple(texts), tuple(labels), mixed, duplicates)
+    data = LabelledData(path, file_sha256(path), tuple(ids), tuple(texts), tuple(labels), mixed, duplicates)
     short = {name: c for name, c in data.counts().items() if c < min_per_class}
     if short:
         have = ", ".join(f"{name} has {c}" for name, c in short.items())

@@ -62,8 +62,6 @@ MIXED_WHOLE_MIN = 0.05
 SARCASM_HEAD_MIN = 0.75
 # Texts longer than this cannot fit one 128-token window; they are read as windows without a whole-text pass.
 _WHOLE_MAX_CHARS = 20_000
-# The bundled manifest names UMSAB languages in full; results carry ISO 639-1 codes.
-_LANGUAGE_CODES = UMSAB_LANGUAGES
 _APPLY_ORDER = {
     kind: i
     for i, kind in enumerate(
@@ -163,6 +161,7 @@ class Analyzer:
         self._multilingual = MultilingualLayer(MULTILINGUAL_MODEL_DIR) if multilingual else None
         self._multilingual_missing = False
         self._manifest: dict[str, Any] | None = None
+        self._figures: dict[str, float] | None = None
         self._model: OnnxModel | None = None
         self._lock = threading.Lock()
 
@@ -181,22 +180,23 @@ class Analyzer:
     @property
     def validated_languages(self) -> frozenset[str]:
         """English plus every language whose validated macro-F1 (this model's manifest) reaches the line."""
-        figures: dict[str, Any] = self.manifest.get("languages", {})
-        good = {
-            _LANGUAGE_CODES.get(name, name)
-            for name, fig in figures.items()
-            if float(fig.get("macro_f1", 0.0)) >= self.language_min_f1
-        }
+        good = {lang for lang, f1 in self._own_figures().items() if f1 >= self.language_min_f1}
         return frozenset({"en", *good})
+
+    def _own_figures(self) -> dict[str, float]:
+        """This model's validated macro-F1 per ISO code (the manifest names UMSAB languages in full); read once."""
+        if self._figures is None:
+            figures: dict[str, Any] = self.manifest.get("languages", {})
+            self._figures = {
+                UMSAB_LANGUAGES.get(name, name): float(fig.get("macro_f1", 0.0)) for name, fig in figures.items()
+            }
+        return self._figures
 
     def language_macro_f1(self, language: str) -> float | None:
         """The validated macro-F1 behind results in ``language`` (multilingual layer or this model), if any."""
         if language != "en" and self._multilingual is not None and self._multilingual.covers(language):
             return self._multilingual.macro_f1(language)
-        for name, fig in self.manifest.get("languages", {}).items():
-            if _LANGUAGE_CODES.get(name, name) == language:
-                return float(fig.get("macro_f1", 0.0))
-        return None
+        return self._own_figures().get(language)
 
     @property
     def loaded(self) -> bool:
@@ -401,13 +401,11 @@ class Analyzer:
         if pre_sarcasm == "positive" and label == "negative":
             reasons.append("sarcasm_flipped")
         lang = language
-        if self.unvalidated_language_action == "review":
-            if override is not None and self._multilingual is not None:
-                reason = self._multilingual.review_reason(lang, self.language_min_f1)
-            elif lang in self.validated_languages:
-                reason = None
-            else:
-                reason = language_review_reason(self.language_macro_f1(lang), self.language_min_f1)
+        if self.unvalidated_language_action == "review" and lang != "en":
+            # judged by the figure of the model that actually read the text
+            scored_by_multilingual = override is not None and self._multilingual is not None
+            figure = self.language_macro_f1(lang) if scored_by_multilingual else self._own_figures().get(lang)
+            reason = language_review_reason(figure, self.language_min_f1)
             if reason is not None:
                 reasons.append(reason)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CLASSES", "SentimentReport", "evaluate_sentiment", "expected_calibration_error"]
+__all__ = ["CLASSES", "SentimentReport", "evaluate_sentiment", "expected_calibration_error", "per_class_scores"]
 
 CLASSES: tuple[str, str, str] = ("negative", "neutral", "positive")
 
@@ -66,6 +66,25 @@ def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bo
     return total
 
 
+def per_class_scores(
+    confusion: Sequence[Sequence[int]], classes: Sequence[str]
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Precision, recall and F1 of each class from a confusion matrix (rows gold, columns predicted)."""
+    k = len(classes)
+    precision: dict[str, float] = {}
+    recall: dict[str, float] = {}
+    f1: dict[str, float] = {}
+    for i, c in enumerate(classes):
+        tp = confusion[i][i]
+        col = sum(confusion[r][i] for r in range(k))
+        row = sum(confusion[i])
+        precision[c] = tp / col if col else 0.0
+        recall[c] = tp / row if row else 0.0
+        s = precision[c] + recall[c]
+        f1[c] = 2 * precision[c] * recall[c] / s if s else 0.0
+    return precision, recall, f1
+
+
 def evaluate_sentiment(
     gold: Sequence[str], probabilities: Sequence[Mapping[str, float]], labels: Sequence[str] | None = None
 ) -> SentimentReport:
@@ -83,15 +102,7 @@ def evaluate_sentiment(
         conf.append(float(p.get(pred, 0.0)))
         correct.append(gi == pi)
     n = len(gold)
-    precision, recall, f1 = {}, {}, {}
-    for i, c in enumerate(CLASSES):
-        tp = cm[i][i]
-        col = sum(cm[r][i] for r in range(k))
-        row = sum(cm[i])
-        precision[c] = tp / col if col else 0.0
-        recall[c] = tp / row if row else 0.0
-        s = precision[c] + recall[c]
-        f1[c] = 2 * precision[c] * recall[c] / s if s else 0.0
+    precision, recall, f1 = per_class_scores(cm, CLASSES)
     return SentimentReport(
         n=n,
         accuracy=sum(cm[i][i] for i in range(k)) / n if n else 0.0,

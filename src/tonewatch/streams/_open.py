@@ -51,17 +51,8 @@ def open_source(
     """The consumer-group source for ``url``."""
     if not stream or not group:
         raise ConfigurationError("a stream and a group name are required", field="stream")
-    if broker_of(url) == "redis":
-        return RedisStreamSource(
-            url,
-            stream,
-            group,
-            consumer=consumer,
-            dead_letter=dead_letter,
-            max_deliveries=max_deliveries,
-            claim_idle=claim_idle,
-        )
-    return NatsJetStreamSource(
+    source = RedisStreamSource if broker_of(url) == "redis" else NatsJetStreamSource
+    return source(
         url,
         stream,
         group,

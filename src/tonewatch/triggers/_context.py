@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Final
+
+from tonewatch.signals._dates import as_date
 
 __all__ = [
     "ATTRIBUTE_SHORTCUTS",
@@ -99,19 +101,6 @@ class HistoryItem:
         return str(self.data.get("ticket_id") or self.data.get("conversation_id") or self.event_id)
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
-
-
 def _walk(value: Any, parts: Sequence[str]) -> Any:
     for part in parts:
         if isinstance(value, Mapping):
@@ -177,10 +166,10 @@ class RuleContext:
         if name == "trigger":
             return self.trigger
         if name == "tenure_days":
-            signup = _as_date(attrs.get("signup_date"))
+            signup = as_date(attrs.get("signup_date"))
             return MISSING if signup is None else (today - signup).days
         if name in ("days_to_renewal", "renewal_within_days"):
-            renewal = _as_date(attrs.get("renewal_date"))
+            renewal = as_date(attrs.get("renewal_date"))
             return MISSING if renewal is None else (renewal - today).days
         if name == "account_value":
             try:
