@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     )
     drift_term_min_count: int = Field(default=5, ge=1, description="Messages a new frequent term must appear in")
     drift_term_lift: float = Field(default=5.0, gt=1, description="How much more common a new term must be now")
+    drift_check_minutes: float = Field(
+        default=60,
+        ge=0,
+        description="How often the API server runs the drift check itself (0: never; run `tonewatch drift report`)",
+    )
 
     # privacy
     store_raw_text: bool = Field(default=False, description="Keep the unmasked text, encrypted with `encryption_key`")

@@ -127,7 +127,7 @@ def test_feedback_is_stored_audited_and_admin_only_to_read(api: Api) -> None:
     fb = r.json()
     assert fb["label"] == "negative"
     assert fb["emotions"] == ["frustration"]
-    assert fb["actor"] == f"key:{api.keys['agent'].split('_')[1]}"
+    assert fb["actor"] == f"test agent [key:{api.keys['agent'].split('_')[1]}]"  # the form the dashboard records
     assert api.post("/v1/feedback", json={"event_id": "nope", "label": "negative"}).json()["error"]["code"] == (
         "unknown_message"
     )

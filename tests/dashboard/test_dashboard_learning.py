@@ -170,3 +170,30 @@ def test_the_model_health_page_with_learning_panels_renders_cleanly_in_chromium(
         finally:
             browser.close()
     assert problems == []
+
+
+def test_admins_see_the_model_registry_and_its_latest_changes(site: Site) -> None:
+    """The page lists what GET /v1/models lists (same role), with the shadow candidate and the history."""
+    from tonewatch.learn._promotion import set_shadow
+    from tonewatch.learn._registry import Registry
+    from tonewatch.score._model import BUNDLED_MODEL_DIR
+
+    registry = Registry.from_settings(site.settings)
+    registry.import_folder(BUNDLED_MODEL_DIR, version="candidate-1")
+    set_shadow(site.services.store, registry, "candidate-1", actor="ops lead", why="try on live traffic")
+    with TestClient(site.app) as client:
+        admin = client.get("/model", headers=site.bearer("admin")).text
+        lead = client.get("/model", headers=site.bearer("lead")).text
+        listing = client.get("/v1/models", headers=site.bearer("admin")).json()
+    panel = admin[admin.index('data-testid="registry-panel"') :]
+    assert re.search(r'data-testid="registry-active">builtin<', panel)
+    assert re.search(r'data-testid="registry-shadow">candidate-1<', panel)
+    for model in listing["models"]:  # every version the API lists, with its marks
+        row = panel[panel.index(f'data-version="{model["version"]}"') :]
+        row = row[: row.index("</tr>")]
+        assert all(mark in row for mark in model["marks"])
+    history = panel[panel.index('data-testid="registry-history"') :]
+    assert "ops lead" in history
+    assert "try on live traffic" in history
+    assert 'data-testid="registry-table"' not in lead
+    assert "shown to admins, as in <code>GET /v1/models</code>" in lead

@@ -245,3 +245,16 @@ def test_a_quote_is_what_the_customer_said_not_their_greeting_or_signature() -> 
     assert _quote(text) == "The export fails."
     assert _quote("Broken\nagain.") == "Broken again."
     assert len(_quote("word " * 200)) == 240
+
+
+@pytest.mark.parametrize("name", ["Ann Lee", None])
+def test_dashboard_and_api_name_a_key_the_same_way_in_the_audit_log(name: str | None) -> None:
+    from tonewatch.api._auth import Principal
+    from tonewatch.api._visibility import Viewer
+    from tonewatch.dashboard._access import Visitor
+    from tonewatch.settings import Settings
+
+    viewer = Viewer.for_role("lead", Settings())
+    via_api = Principal("k1", "lead", name).actor
+    via_dashboard = Visitor("k1", "lead", name, viewer, "session").actor
+    assert via_api == via_dashboard == ("Ann Lee [key:k1]" if name else "key:k1")

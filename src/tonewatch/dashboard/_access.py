@@ -76,8 +76,7 @@ class Visitor:
     @property
     def actor(self) -> str:
         """How the audit log names them: the same form the API uses."""
-        base = f"key:{self.key_id}"
-        return f"{self.name} [{base}]" if self.name else base
+        return self.principal.actor
 
     @property
     def principal(self) -> Principal:

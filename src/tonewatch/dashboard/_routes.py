@@ -415,17 +415,23 @@ def build_router() -> APIRouter:
             services = _services(request)
 
             def build() -> Any:
+                from tonewatch.api.routes.models import models_overview
+
                 from ._learning import build_learning_panels
 
                 manifest = _manifest(services)
                 with services.store.session(readonly=True) as session:
                     health = build_model_health(session, visitor.viewer, manifest, now=_now())
                     labels = visitor.may("feedback.read")
-                    return health, build_learning_panels(session, visitor.viewer, may_read_labels=labels)
+                    learning = build_learning_panels(session, visitor.viewer, may_read_labels=labels)
+                # the registry listing is what GET /v1/models returns, for the same roles (models.read)
+                registry = models_overview(services, history=10) if visitor.may("models.read") else None
+                return health, learning, registry
 
-            data, learning = await run_in_threadpool(build)
+            data, learning, registry = await run_in_threadpool(build)
             return html_page(
-                "model_health.html.j2", **_context(request, visitor, "Model health", data=data, learning=learning)
+                "model_health.html.j2",
+                **_context(request, visitor, "Model health", data=data, learning=learning, registry=registry),
             )
 
         return await _guarded(request, "aggregates.read", page)

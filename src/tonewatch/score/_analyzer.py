@@ -30,7 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from tonewatch._errors import InputError, MissingExtraError
+from tonewatch._errors import InputError
 
 from ._analysis import EMOTIONS, Analysis, Cue, Label, SentenceResult
 from ._cues import CueMatch, find_cues, is_courtesy, negative_context
@@ -156,10 +156,9 @@ class Analyzer:
         if not 0.0 <= language_min_f1 <= 1.0:
             raise InputError("language_min_f1 must be in [0, 1]", field="language_min_f1")
         self.language_min_f1 = language_min_f1
-        # non-English texts the multilingual layer covers get their sentiment from it (reading its manifest is cheap;
-        # its weights load on first use, and without the [multilingual] extra those texts fall back to this model)
-        self._multilingual = MultilingualLayer(MULTILINGUAL_MODEL_DIR) if multilingual else None
-        self._multilingual_missing = False
+        # non-English texts the multilingual layer covers get their sentiment from it (reading its manifest is
+        # cheap; its model loads on first use)
+        self._multilingual = MultilingualLayer(MULTILINGUAL_MODEL_DIR, threads=threads) if multilingual else None
         self._manifest: dict[str, Any] | None = None
         self._figures: dict[str, float] | None = None
         self._model: OnnxModel | None = None
@@ -263,17 +262,12 @@ class Analyzer:
     def _multilingual_sentiment(self, texts: list[str], langs: list[str]) -> dict[int, Probs]:
         """Sentiment from the multilingual layer for the non-English texts it covers (by index)."""
         layer = self._multilingual
-        if layer is None or self._multilingual_missing:
+        if layer is None:
             return {}
         idx = [i for i, lang in enumerate(langs) if lang != "en" and layer.covers(lang)]
         if not idx:
             return {}
-        try:
-            scored = layer.sentiment([texts[i] for i in idx])
-        except MissingExtraError:
-            self._multilingual_missing = True  # scored by this model and routed to review instead
-            return {}
-        return dict(zip(idx, scored, strict=True))
+        return dict(zip(idx, layer.sentiment([texts[i] for i in idx]), strict=True))
 
     # -- planning
     def _plan(self, model: OnnxModel, texts: list[str]) -> list[_Plan]:

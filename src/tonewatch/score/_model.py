@@ -29,6 +29,7 @@ __all__ = [
     "LOADS",
     "ModelOutputs",
     "OnnxModel",
+    "OnnxRunner",
     "plan_batches",
     "read_manifest",
     "spread",
@@ -150,10 +151,16 @@ def spread(batches: list[tuple[int, int]], workers: int) -> list[tuple[int, int]
     return out
 
 
-class OnnxModel:
-    """An onnxruntime session and its tokenizer, loaded from a verified model folder."""
+class OnnxRunner:
+    """An onnxruntime session and its tokenizer, loaded from a verified model folder.
 
-    def __init__(self, model_dir: Path, manifest: dict[str, Any], *, threads: int = 0) -> None:
+    ``outputs`` names the graph outputs :meth:`run_outputs` returns; the bundled multi-task model
+    (:class:`OnnxModel`) and the multilingual sentiment model share this runner.
+    """
+
+    def __init__(
+        self, model_dir: Path, manifest: dict[str, Any], *, threads: int = 0, outputs: Sequence[str] = _OUTPUTS
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -162,7 +169,8 @@ class OnnxModel:
         # batches run at once (onnxruntime releases the GIL). On these small matrices (32 rows of ~20
         # tokens) intra-op threads spend their time synchronising unless they busy-wait, and busy-waiting
         # steals the cores an API, a database and ingestion share: measured 1.4x more sequences/s than
-        # two non-spinning intra-op threads, as fast as two spinning ones.
+        # two non-spinning intra-op threads, as fast as two spinning ones. One thread per run also makes
+        # a row's result independent of how many cores there are.
         self.workers = threads or os.cpu_count() or 1
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
@@ -185,18 +193,20 @@ class OnnxModel:
         tokenizer.no_truncation()
         self._tokenizer = tokenizer
         self.max_tokens = int(manifest["max_tokens"])
+        self.pad_id = int(manifest.get("pad_token_id", 0))
         # models exported with span pooling (``span_mask`` [batch, spans, seq]) pool any token spans; the
         # analyzer reads every text and sentence as its own sequence, so it asks only for span 0 (the whole)
         self._spans = "span_mask" in {i.name for i in self._session.get_inputs()}
         names = {o.name for o in self._session.get_outputs()}
-        if not set(_OUTPUTS) <= names:
-            raise ModelError(f"the model in {model_dir} lacks outputs {sorted(set(_OUTPUTS) - names)}")
+        if not set(outputs) <= names:
+            raise ModelError(f"the model in {model_dir} lacks outputs {sorted(set(outputs) - names)}")
+        self._outputs = list(outputs)
         global LOADS
         with _loads_lock:
             LOADS += 1
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids with [CLS]/[SEP], never truncated (callers keep sequences within ``max_tokens``)."""
+        """Token ids with the model's special tokens, never truncated (callers window long sequences)."""
         if not texts:
             return []
         return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
@@ -215,25 +225,23 @@ class OnnxModel:
                 self._pool_pid = os.getpid()
             return self._pool
 
-    def run(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> ModelOutputs:
-        """Score token sequences: sorted by length, batched, each batch padded to its own longest.
+    def run_outputs(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> list[NDArray[np.float32]]:
+        """The named outputs for token sequences, rows in input order.
 
-        Batches run concurrently on ``workers`` threads; a call with fewer batches than workers
-        (one message: its text and its sentences) is cut finer so every core still has work.
+        Sequences are sorted by length, batched, each batch padded to its own longest; batches run
+        concurrently on ``workers`` threads, and a call with fewer batches than workers (one message:
+        its text and its sentences) is cut finer so every core still has work.
         """
         import numpy as np
 
         n = len(sequences)
-        sentiment = np.zeros((n, 3), dtype=np.float32)
-        emotions = np.zeros((n, 28), dtype=np.float32)
-        sarcasm = np.zeros((n,), dtype=np.float32)
         order = sorted(range(n), key=lambda i: len(sequences[i]))
         batches = spread(plan_batches([len(sequences[i]) for i in order], max(batch_size, 1)), self.workers)
 
-        def score(span: tuple[int, int]) -> tuple[list[int], Any, Any, Any]:
+        def score(span: tuple[int, int]) -> tuple[list[int], list[Any]]:
             sel = order[span[0] : span[1]]
             width = len(sequences[sel[-1]])
-            ids = np.zeros((len(sel), width), dtype=np.int64)
+            ids = np.full((len(sel), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(sel), width), dtype=np.int64)
             for row, i in enumerate(sel):
                 seq = sequences[i]
@@ -242,14 +250,29 @@ class OnnxModel:
             feeds = {"input_ids": ids, "attention_mask": mask}
             if self._spans:
                 feeds["span_mask"] = mask[:, None, :].astype(np.float32)
-                s, e, z = self._session.run(list(_OUTPUTS), feeds)
-                return sel, s[:, 0], e[:, 0], z[:, 0]
-            s, e, z = self._session.run(list(_OUTPUTS), feeds)
-            return sel, s, e, z
+                return sel, [o[:, 0] for o in self._session.run(self._outputs, feeds)]
+            return sel, list(self._session.run(self._outputs, feeds))
 
         results = self._executor().map(score, batches) if self.workers > 1 and len(batches) > 1 else map(score, batches)
-        for sel, s, e, z in results:
-            sentiment[sel] = s
-            emotions[sel] = e
-            sarcasm[sel] = z
+        out: list[NDArray[np.float32]] = []
+        for sel, arrays in results:
+            if not out:
+                out = [np.zeros((n, *a.shape[1:]), dtype=np.float32) for a in arrays]
+            for target, a in zip(out, arrays, strict=True):
+                target[sel] = a
+        if not out:  # no sequences: empty arrays of each output's trailing shape
+            shapes = {o.name: o.shape[2 if self._spans else 1 :] for o in self._session.get_outputs()}
+            out = [np.zeros((0, *(int(d) for d in shapes[name])), dtype=np.float32) for name in self._outputs]
+        return out
+
+
+class OnnxModel(OnnxRunner):
+    """The bundled multi-task model: sentiment, GoEmotions and sarcasm logits in one pass."""
+
+    def __init__(self, model_dir: Path, manifest: dict[str, Any], *, threads: int = 0) -> None:
+        super().__init__(model_dir, manifest, threads=threads, outputs=_OUTPUTS)
+
+    def run(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> ModelOutputs:
+        """Raw logits of the three heads for token sequences, in input order."""
+        sentiment, emotions, sarcasm = self.run_outputs(sequences, batch_size)
         return ModelOutputs(sentiment, emotions, sarcasm)

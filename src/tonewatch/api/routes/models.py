@@ -90,23 +90,29 @@ def _registry(services: Services) -> Any:
     return serving.registry if serving is not None else Registry.from_settings(services.settings)
 
 
-def _list(services: Services) -> dict[str, Any]:
+def models_overview(services: Services, *, history: int = 0) -> dict[str, Any]:
+    """Versions with their marks, the pointers, what this process serves; with ``history``, that many
+    latest registry changes too (the dashboard's Model health page shows the same listing)."""
     from tonewatch.learn._catalogue import list_versions
-    from tonewatch.learn._promotion import read_pointer
+    from tonewatch.learn._promotion import read_history, read_pointer
     from tonewatch.learn._registry import BUILTIN
 
     registry = _registry(services)
     with services.store.session(readonly=True) as session:
         models = list_versions(session, registry)
         pointer = read_pointer(session)
+        changes = [h.to_dict() for h in read_history(session, history)] if history else []
     serving = services.serving
-    return {
+    out = {
         "models": models,
         "active": pointer.active or BUILTIN,
         "shadow": pointer.shadow,
         "serving": serving.active_name if serving is not None else None,
         "min_comparisons": services.settings.shadow_min_comparisons,
     }
+    if history:
+        out["history"] = changes
+    return out
 
 
 def _shadow(services: Services, version: str) -> dict[str, Any]:
@@ -133,7 +139,7 @@ async def list_models(caller: ModelReader, services: ServicesDep) -> Any:
     """Every registered version (the bundled one is ``builtin``) with its marks (active, shadow, candidate,
     retired), its manifest's key figures and how many shadow comparisons back it against the active version.
     ``serving`` is the version this API process is scoring with right now."""
-    return await run_in_threadpool(_list, services)
+    return await run_in_threadpool(models_overview, services)
 
 
 @router.get(

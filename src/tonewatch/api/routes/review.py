@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tonewatch._errors import InputError, NotFoundError
-from tonewatch.api._auth import Principal
 from tonewatch.api._deps import ReviewActor, ReviewCreator, ReviewReader, ServicesDep, ViewerDep
 from tonewatch.api._hooks import review_announcement
 from tonewatch.api._problems import responses
@@ -138,10 +137,6 @@ def _present(item: Any, viewer: Viewer) -> dict[str, Any]:
     return redact_review_item(viewer, item.to_dict(), item.action)
 
 
-def _actor(caller: Principal) -> str:
-    return f"{caller.name} [{caller.actor}]" if caller.name else caller.actor
-
-
 @router.get(
     "",
     response_model=list[ReviewItemOut],
@@ -192,7 +187,7 @@ def create_item(body: ReviewItemIn, caller: ReviewCreator, viewer: ViewerDep, se
             draft=body.draft,
             draft_source="person" if body.draft else None,
             route_reason="manual",
-            actor=_actor(caller),
+            actor=caller.actor,
         )
         enqueue(session, "review.created", review_announcement(item))
         out = _present(item, viewer)
@@ -232,21 +227,21 @@ async def approve(
     item_id: ItemId, caller: ReviewActor, viewer: ViewerDep, services: ServicesDep, body: ReasonIn | None = None
 ) -> Any:
     """Approve-tier items only; an outreach message is sent at once with the approver's name on it."""
-    return await _act(services, viewer, "approve", item_id, actor=_actor(caller), reason=body.reason if body else None)
+    return await _act(services, viewer, "approve", item_id, actor=caller.actor, reason=body.reason if body else None)
 
 
 @router.post(
     "/{item_id}/edit", response_model=ReviewItemOut, summary="Edit the draft and send it", responses=_ACTION_ERRORS
 )
 async def edit(item_id: ItemId, body: EditIn, caller: ReviewActor, viewer: ViewerDep, services: ServicesDep) -> Any:
-    return await _act(services, viewer, "edit", item_id, text=body.text, actor=_actor(caller), reason=body.reason)
+    return await _act(services, viewer, "edit", item_id, text=body.text, actor=caller.actor, reason=body.reason)
 
 
 @router.post(
     "/{item_id}/reject", response_model=ReviewItemOut, summary="Reject with a reason", responses=_ACTION_ERRORS
 )
 async def reject(item_id: ItemId, body: RejectIn, caller: ReviewActor, viewer: ViewerDep, services: ServicesDep) -> Any:
-    return await _act(services, viewer, "reject", item_id, actor=_actor(caller), reason=body.reason)
+    return await _act(services, viewer, "reject", item_id, actor=caller.actor, reason=body.reason)
 
 
 @router.post("/{item_id}/snooze", response_model=ReviewItemOut, summary="Put off until later", responses=_ACTION_ERRORS)
@@ -260,7 +255,7 @@ async def snooze(item_id: ItemId, body: SnoozeIn, caller: ReviewActor, viewer: V
         until = until.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise InputError("`until` is out of range", field="until") from exc
-    return await _act(services, viewer, "snooze", item_id, actor=_actor(caller), until=until, reason=body.reason)
+    return await _act(services, viewer, "snooze", item_id, actor=caller.actor, until=until, reason=body.reason)
 
 
 @router.post(
@@ -272,7 +267,7 @@ async def decide(item_id: ItemId, body: DecideIn, caller: ReviewActor, viewer: V
         viewer,
         "decide",
         item_id,
-        actor=_actor(caller),
+        actor=caller.actor,
         decision=body.decision,
         reason=body.reason,
         message=body.message,
