@@ -13,7 +13,7 @@ import json
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,6 +173,7 @@ class OnnxRunner:
         # a row's result independent of how many cores there are.
         self.workers = threads or os.cpu_count() or 1
         self._pool: ThreadPoolExecutor | None = None
+        self._dispatcher: ThreadPoolExecutor | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
         options = ort.SessionOptions()
@@ -217,13 +218,15 @@ class OnnxRunner:
             return []
         return [len(e.ids) for e in self._tokenizer.encode_batch(list(words), add_special_tokens=False)]
 
-    def _executor(self) -> ThreadPoolExecutor:
-        """The batch thread pool, made again in a forked child (a parent's pool threads do not survive fork)."""
+    def _executor(self, dispatcher: bool = False) -> ThreadPoolExecutor:
+        """The batch thread pool (or the one-thread dispatcher that drives it for :meth:`submit`), made again
+        in a forked child: a parent's pool threads do not survive fork."""
         with self._pool_lock:
-            if self._pool is None or self._pool_pid != os.getpid():
+            if self._pool is None or self._dispatcher is None or self._pool_pid != os.getpid():
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="tonewatch-onnx")
+                self._dispatcher = ThreadPoolExecutor(1, thread_name_prefix="tonewatch-onnx-dispatch")
                 self._pool_pid = os.getpid()
-            return self._pool
+            return self._dispatcher if dispatcher else self._pool
 
     def run_outputs(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> list[NDArray[np.float32]]:
         """The named outputs for token sequences, rows in input order.
@@ -276,3 +279,17 @@ class OnnxModel(OnnxRunner):
         """Raw logits of the three heads for token sequences, in input order."""
         sentiment, emotions, sarcasm = self.run_outputs(sequences, batch_size)
         return ModelOutputs(sentiment, emotions, sarcasm)
+
+    def submit(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> Future[ModelOutputs]:
+        """:meth:`run` in the background, so the caller's Python work (language, cues) overlaps the model's.
+
+        With one worker the caller's thread would only compete with it: the run then happens here.
+        """
+        if self.workers > 1:
+            return self._executor(dispatcher=True).submit(self.run, sequences, batch_size)
+        done: Future[ModelOutputs] = Future()
+        try:
+            done.set_result(self.run(sequences, batch_size))
+        except BaseException as exc:  # handed to the caller by result(), as from a thread
+            done.set_exception(exc)
+        return done
