@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     review_threshold: float = Field(default=0.55, ge=0, le=1, description="Confidence below which needs_review is set")
     max_text_chars: int = Field(default=200_000, gt=0, description="Longer texts are refused, never truncated")
     threads: int = Field(default=0, ge=0, description="onnxruntime intra-op threads (0 = all cores)")
+    score_alone: bool = Field(
+        default=False,
+        description="Run every text and sentence through the model on its own, so a score never depends on what "
+        "else is in the batch (the int8 model quantises activations per run); about 27 % fewer messages/s",
+    )
     unvalidated_language_action: Literal["review", "score"] = "review"
     language_min_f1: float = Field(
         default=0.55, ge=0, le=1, description="Languages validated below this macro-F1 are scored but sent to review"

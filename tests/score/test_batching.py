@@ -57,3 +57,24 @@ def test_a_forked_child_scores_with_its_own_thread_pool() -> None:
     os.close(write)
     os.waitpid(pid, 0)
     assert os.read(read, 1000).decode() == ",".join(a.label for a in before)
+
+
+def test_score_alone_makes_a_score_independent_of_the_batch() -> None:
+    """With ``score_alone`` a text scores the same by itself as among others (without it all 20 differ here)."""
+    from tonewatch.score import Analyzer
+    from tonewatch.settings import Settings
+
+    texts = [
+        "I guess the new dashboard works fine.",
+        "Please advise on the status of ticket #4410, outstanding for 9 business days.",
+        "Thank you so much, the refund arrived today!",
+        "The app crashes every time I open the reports screen and we have a deadline on Friday. "
+        "Nobody has answered my last three emails about it.",
+        "ok",
+    ] * 4
+    alone = Analyzer.from_settings(Settings(score_alone=True), threads=2)
+    together = alone.analyze_batch(texts)
+    for text, result in zip(texts, together, strict=True):
+        single = alone.analyze(text)
+        assert single.probabilities == result.probabilities
+        assert single.emotions == result.emotions

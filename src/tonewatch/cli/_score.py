@@ -192,14 +192,7 @@ def _analyzer(model_dir: Path | None, threads: int | None, max_text_chars: int |
         s = Settings(**overrides)
         if tonal:
             return get_analyzer(s).load()
-        return Analyzer(
-            s.model_dir,
-            threads=s.threads,
-            review_threshold=s.review_threshold,
-            max_text_chars=s.max_text_chars,
-            unvalidated_language_action=s.unvalidated_language_action,
-            tonal=False,
-        ).load()
+        return Analyzer.from_settings(s, tonal=False).load()
     except TonewatchError as exc:
         raise _fail(f"cannot load the model: {exc}") from exc
 

@@ -53,9 +53,11 @@ SwitchFn = Callable[[str | None, str], None]
 def _knobs(settings: Settings) -> tuple[Any, ...]:
     return (
         settings.threads,
+        settings.score_alone,
         settings.review_threshold,
         settings.max_text_chars,
         settings.unvalidated_language_action,
+        settings.language_min_f1,
     )
 
 
@@ -80,13 +82,7 @@ def analyzer_for_version(registry: Registry, name: str, settings: Settings, *, t
     with _analyzers_lock:
         analyzer = _analyzers.get(key)
         if analyzer is None:
-            analyzer = Analyzer(
-                version.path,
-                threads=settings.threads,
-                review_threshold=settings.review_threshold,
-                max_text_chars=settings.max_text_chars,
-                unvalidated_language_action=settings.unvalidated_language_action,
-            )
+            analyzer = Analyzer.from_settings(settings, version.path)
             _analyzers[key] = analyzer
     return analyzer
 
