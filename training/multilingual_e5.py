@@ -34,22 +34,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from tonewatch.score._language import UMSAB_LANGUAGES
 from training.e5_weights import E5Weights, find_wheel, read_e5
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("TONEWATCH_DATASETS", ROOT.parent / "shared" / "datasets"))
 CACHE = ROOT / "training" / "cache" / "e5"
-LANGUAGES = ("arabic", "english", "french", "german", "hindi", "italian", "portuguese", "spanish")
-ISO = {
-    "arabic": "ar",
-    "english": "en",
-    "french": "fr",
-    "german": "de",
-    "hindi": "hi",
-    "italian": "it",
-    "portuguese": "pt",
-    "spanish": "es",
-}
+ISO = dict(UMSAB_LANGUAGES)  # folder name -> ISO 639-1 code
+LANGUAGES = tuple(ISO)
 MAX_TOKENS = 128
 # Code points XLM-R's normaliser drops or turns into a space beyond NFKC (read from the model's
 # normalisation map, see ``check_normaliser``).

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tonewatch.learn._export import quantize_int8
 from training.e5_weights import E5Weights, find_wheel
 from training.multilingual_e5 import CACHE, ISO, LANGUAGES, MAX_TOKENS, Batches, Classifier, _log, macro_f1
 
@@ -83,19 +84,6 @@ def export_fp32(model: Classifier, path: Path) -> None:
             opset_version=OPSET,
             dynamo=False,
         )
-
-
-def quantise_int8(src: Path, dst: Path) -> None:
-    import onnx
-    from onnxruntime import quantization
-
-    quantization.quantize_dynamic(
-        str(src),
-        str(dst),
-        weight_type=quantization.QuantType.QInt8,
-        per_channel=True,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
 
 
 def quantise_int8_weights(src: Path, dst: Path) -> None:
@@ -174,7 +162,7 @@ def export(model: Classifier, tok: Any, val: Batches, args: argparse.Namespace, 
     fp32 = work / "fp32.onnx"
     export_fp32(model, fp32)
     candidates = {"fp32": fp32}
-    quantise_int8(fp32, work / "int8.onnx")
+    quantize_int8(fp32, work / "int8.onnx")
     candidates["int8"] = work / "int8.onnx"
     quantise_int8_weights(fp32, work / "int8w.onnx")
     candidates["int8-weights"] = work / "int8w.onnx"

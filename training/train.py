@@ -132,6 +132,13 @@ def main() -> None:
     ap.add_argument(
         "--max-steps", type=int, default=0, help="stop after this many steps (the schedule still spans --epochs)"
     )
+    ap.add_argument(
+        "--emotion-pos-weight",
+        type=float,
+        default=0.0,
+        help="weight each GoEmotions label's positives by (negatives/positives)**P (0: unweighted); rare labels "
+        "count for as much as common ones in macro-F1",
+    )
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -183,6 +190,12 @@ def main() -> None:
     sent_loss = nn.CrossEntropyLoss(weight=torch.tensor(cw, dtype=torch.float32))
     bce = nn.BCEWithLogitsLoss()
     n_emo = len(D.GOEMOTIONS_LABELS)
+    positives = np.zeros(n_emo)
+    for labs in g_tr.labels:
+        positives[labs] += 1
+    pos_weight = ((len(g_tr.labels) - positives) / np.maximum(positives, 1)) ** args.emotion_pos_weight
+    emo_bce = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32))
+    log("emotion positive weights", min=round(float(pos_weight.min()), 2), max=round(float(pos_weight.max()), 2))
     log("class weights", weights=[round(float(w), 3) for w in cw])
 
     steps_per_epoch = sum(math.ceil(len(v[0]) / args.batch_size) for v in train.values())
@@ -222,7 +235,7 @@ def main() -> None:
                 tgt = torch.zeros((len(yb), n_emo))
                 for i, labs in enumerate(yb):
                     tgt[i, labs] = 1.0
-                loss = bce(e, tgt)
+                loss = emo_bce(e, tgt)
             else:
                 loss = bce(z, torch.tensor(yb, dtype=torch.float32))
             loss.backward()
