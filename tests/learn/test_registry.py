@@ -32,6 +32,7 @@ from tonewatch.learn import (
 from tonewatch.learn._catalogue import list_versions
 from tonewatch.learn._promotion import read_history
 from tonewatch.score import BUNDLED_MODEL_DIR
+from tonewatch.score._multilingual import MultilingualLayer
 from tonewatch.store import Store
 
 
@@ -324,8 +325,18 @@ def test_cli_import_list_show_promote_rollback(cli: Any, tmp_path: Path) -> None
     r = cli("show", "2.1.0")
     assert r.exit_code == 0, r.output
     assert "Validated per language" in r.output
-    assert "german" in r.output
-    assert "macro_f1" in r.output
+    assert "as scored" in r.output
+    r = cli("show", "2.1.0", "--format", "json")
+    routing = {row["language"]: row for row in json.loads(r.output)["language_routing"]}
+    layer = MultilingualLayer()
+    # English is read by the version itself; the other UMSAB languages by the multilingual layer, whose figure
+    # decides whether results are acted on
+    assert routing["en"]["scored_by"] == "this version"
+    assert routing["en"]["validated_macro_f1"] == routing["en"]["this_version"]
+    assert routing["de"]["scored_by"].startswith("multilingual layer")
+    assert routing["de"]["validated_macro_f1"] == layer.macro_f1("de")
+    assert routing["de"]["routing"] == "acted on"
+    assert routing["hi"]["routing"] == "review (low_accuracy_language)"
 
     r = cli("promote", "2.1.0", "--actor", "ops:dana")
     assert r.exit_code == 2

@@ -135,7 +135,7 @@ def show(
     from tonewatch._errors import TonewatchError
     from tonewatch.learn._catalogue import describe_version
 
-    _, store, registry = _open(db)
+    settings, store, registry = _open(db)
     try:
         with store.session(readonly=True) as session:
             item = describe_version(session, registry, version)
@@ -143,12 +143,43 @@ def show(
         _refuse(exc)
     finally:
         store.dispose()
+    item["language_routing"] = _language_routing(item, settings.language_min_f1)
     if fmt == "json":
         typer.echo(json.dumps(item, indent=2))
     else:
         _show_tables(item)
     if item["integrity"] != "ok":
         fail(f"model version {item['version']!r} does not verify: {item['integrity']}")
+
+
+def _language_routing(item: dict[str, Any], min_f1: float) -> list[dict[str, Any]]:
+    """Per validated language: this version's own figure, what actually scores it, and whether results are acted on.
+
+    Non-English texts in the languages the bundled multilingual layer covers are scored by that layer whatever
+    version is active, so its figure, not the version's, is the one the review line applies to.
+    """
+    from tonewatch.score._language import UMSAB_LANGUAGES
+    from tonewatch.score._multilingual import MultilingualLayer, language_review_reason
+
+    layer = MultilingualLayer()
+    rows = []
+    for name, fig in ((item["metrics"] or {}).get("languages") or {}).items():
+        code = UMSAB_LANGUAGES.get(name, name)
+        by_layer = code != "en" and layer.covers(code)
+        value = layer.macro_f1(code) if by_layer else fig["value"]
+        reason = language_review_reason(value, min_f1)
+        rows.append(
+            {
+                "language": code,
+                "this_version": fig["value"],
+                "metric": fig["metric"],
+                "n": fig.get("n"),
+                "scored_by": f"multilingual layer {layer.version}" if by_layer else "this version",
+                "validated_macro_f1": value,
+                "routing": "acted on" if reason is None else f"review ({reason})",
+            }
+        )
+    return rows
 
 
 def _show_tables(item: dict[str, Any]) -> None:
@@ -178,10 +209,20 @@ def _show_tables(item: dict[str, Any]) -> None:
         head.add_row(key, str(value))
     console.print(head)
     langs = Table(title="Validated per language", title_justify="left")
-    for col in ("language", "metric", "value", "messages"):
-        langs.add_column(col, justify="left" if col in {"language", "metric"} else "right")
-    for lang, fig in (m.get("languages") or {}).items():
-        langs.add_row(lang, fig["metric"], _f(fig["value"]), str(fig.get("n") or "-"))
+    for col in ("language", "this version", "messages", "scored by", "validated", "results"):
+        langs.add_column(col, justify="right" if col in {"this version", "messages", "validated"} else "left")
+    for r in item["language_routing"]:
+        langs.add_row(
+            r["language"],
+            _f(r["this_version"]),
+            str(r["n"] or "-"),
+            r["scored_by"],
+            _f(r["validated_macro_f1"]),
+            r["routing"],
+        )
+    values = [r["validated_macro_f1"] for r in item["language_routing"] if r["validated_macro_f1"] is not None]
+    if values:
+        langs.caption = f"average over {len(values)} languages, as scored: {sum(values) / len(values):.3f}"
     console.print(langs)
     if item["history"]:
         hist = Table(title="History", title_justify="left")
