@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import typer
 from registry_support import model_folder, tamper
+from schema_support import migration_drift
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -51,29 +52,7 @@ MY_TABLES = {"model_serving", "model_history", "shadow_results"}
 
 def test_migration_matches_the_models(store: Store) -> None:
     """``registry_0001`` creates exactly what the ORM classes declare, on both backends."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from tonewatch.store import Base, load_all_tables
-
-    load_all_tables()
-    assert set(Base.metadata.tables) >= MY_TABLES
-    with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-
-    def table_of(op: Any) -> str | None:
-        """The table an autogenerate diff entry is about (entries are tuples or lists of tuples)."""
-        item = op[0] if isinstance(op, list) else op
-        for part in item if isinstance(item, tuple) else (item,):
-            if isinstance(part, str) and part in MY_TABLES:
-                return part
-            table = getattr(part, "table", None)
-            name = getattr(table if table is not None else part, "name", None)
-            if name in MY_TABLES:
-                return str(name)
-        return None
-
-    assert [op for op in diff if table_of(op) is not None] == []
+    assert migration_drift(store, MY_TABLES) == []
     with store.session(readonly=True) as s:
         pointer = read_pointer(s)
     assert (pointer.active, pointer.shadow, pointer.revision) == (None, None, 0)  # the seed row

@@ -6,14 +6,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
+from schema_support import migration_drift
 from sqlalchemy import select
 
 import tonewatch.audit._models  # noqa: F401 - registers the audit tables on Base
 from tonewatch import ConfigurationError, StoreError
 from tonewatch.settings import Settings
-from tonewatch.store import Base, Customer, EventRow, Store, normalize_url
+from tonewatch.store import Customer, EventRow, Store, normalize_url
 
 MY_TABLES = {
     "customers",
@@ -50,23 +49,7 @@ def test_create_all_is_idempotent_and_at_head(store: Store) -> None:
 
 def test_migrations_match_the_models(store: Store) -> None:
     """Autogenerate finds nothing to do for our tables: the revision and the ORM agree."""
-    with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-
-    def table_of(op: object) -> str | None:
-        """The table an autogenerate diff entry is about (entries are tuples or lists of tuples)."""
-        item = op[0] if isinstance(op, list) else op
-        for part in item if isinstance(item, tuple) else (item,):
-            if isinstance(part, str) and part in MY_TABLES:
-                return part
-            table = getattr(part, "table", None)
-            name = getattr(table if table is not None else part, "name", None)
-            if name in MY_TABLES:
-                return str(name)
-        return None
-
-    mine = [op for op in diff if table_of(op) in MY_TABLES]
-    assert mine == []
+    assert migration_drift(store, MY_TABLES) == []
 
 
 def test_session_commits_and_rolls_back(store: Store) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
+from schema_support import migration_drift
 
-from tonewatch.store import Store, load_all_tables
+from tonewatch.store import Store
 
 MINE = {
     "trigger_firings",
@@ -18,15 +17,6 @@ MINE = {
 }
 
 
-def _tables(entry: object) -> set[str]:
-    text = repr(entry)
-    return {t for t in MINE if f"'{t}'" in text or f"table_name='{t}'" in text or f"Table('{t}'" in text}
-
-
 def test_migrations_match_the_proactive_models(store: Store) -> None:
-    metadata = load_all_tables()
-    assert set(metadata.tables) >= MINE
-    with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert [d for d in diff if _tables(d)] == []
+    assert migration_drift(store, MINE) == []
     assert "proactive_0001" in store.current_revisions()

@@ -17,7 +17,6 @@ Three kinds of work:
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -37,7 +36,7 @@ __all__ = ["PartitionResult", "PartitionTask", "TaskKind", "process_stats", "run
 TaskKind = Literal["ingest", "score", "rescore"]
 
 _lock = threading.Lock()
-_analyzers: dict[str, Any] = {}
+_analyzers: dict[tuple[Any, ...], Any] = {}
 _stores: dict[str, Any] = {}
 _loads = 0
 
@@ -104,12 +103,13 @@ def _settings(data: dict[str, Any]) -> Settings:
 def _analyzer(settings: Settings) -> Analyzer:
     """The process's analyzer for this configuration: loaded on the first task, reused after."""
     global _loads
-    key = json.dumps(settings.model_dump(mode="json", include={"model_dir", "threads", "review_threshold"}))
+    from tonewatch.score import get_analyzer
+    from tonewatch.score._analyzer import analyzer_key
+
+    key = analyzer_key(settings)
     with _lock:
         found = _analyzers.get(key)
         if found is None:
-            from tonewatch.score import get_analyzer
-
             found = get_analyzer(settings)
             found.analyze("warm-up")
             _analyzers[key] = found

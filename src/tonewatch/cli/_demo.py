@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from ._display import stage_progress
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -154,7 +156,6 @@ def demo(
 ) -> None:
     """Run the whole loop on Northwind Cloud, a generated company: ingest, score, rules, review queue, audit."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tonewatch._errors import ConfigurationError, TonewatchError
     from tonewatch.demo import DEMO_CUSTOMERS, ingest_demo, prepare_data, write_meta
@@ -172,25 +173,15 @@ def demo(
     url = db or f"sqlite:///{demo_db.as_posix()}"
     settings = base.model_copy(update={"db_url": url})
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=output == "json",
-    ) as bar:
-        tasks: dict[str, Any] = {}
-        labels = {"generate": "Generating Northwind Cloud", "ingest": "Ingesting (mask, score, rules)"}
-
-        def progress(step: str, advance: int, total: int | None) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(labels.get(step, step), total=total)
-            bar.advance(tasks[step], advance)
-
+    labels = {"generate": "Generating Northwind Cloud", "ingest": "Ingesting (mask, score, rules)"}
+    with stage_progress(console, labels, disable=output == "json") as stages:
         data = prepare_data(
-            folder, customers=customers or DEMO_CUSTOMERS, months=months, seed=seed, fresh=fresh, progress=progress
+            folder,
+            customers=customers or DEMO_CUSTOMERS,
+            months=months,
+            seed=seed,
+            fresh=fresh,
+            progress=stages.advance,
         )
         if db is None and (fresh or not data.reused):
             _remove_sqlite(demo_db)
@@ -210,7 +201,7 @@ def demo(
         try:
             if ingested.get(url) != data.digest or not _has_customers(store):
                 try:
-                    outcome = ingest_demo(data, store, settings, progress=progress)
+                    outcome = ingest_demo(data, store, settings, progress=stages.advance)
                 except ImportError as exc:
                     raise _fail(f"the ingest pipeline or the playbook is not available ({exc})") from None
                 rejected = outcome.rejected

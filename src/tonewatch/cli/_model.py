@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 
+from ._display import confusion_table
 from ._store_cli import DB_OPTION, fail, open_store, settings_for
 
 if TYPE_CHECKING:
     from tonewatch.learn._registry import Registry
+    from tonewatch.score import Analyzer
     from tonewatch.settings import Settings
     from tonewatch.store import Store
 
@@ -47,12 +51,20 @@ def _refuse(exc: Exception) -> NoReturn:
     fail(str(getattr(exc, "message", exc)))
 
 
-def _open(db: str | None) -> tuple[Settings, Store, Registry]:
+@contextmanager
+def _registry(db: str | None) -> Iterator[tuple[Settings, Store, Registry]]:
+    """Settings, store and registry for one command; a tonewatch error becomes a CLI refusal; the store is closed."""
+    from tonewatch._errors import TonewatchError
     from tonewatch.learn._registry import Registry
 
     settings = settings_for(db)
     store = open_store(db, settings)
-    return settings, store, Registry.from_settings(settings)
+    try:
+        yield settings, store, Registry.from_settings(settings)
+    except TonewatchError as exc:
+        _refuse(exc)
+    finally:
+        store.dispose()
 
 
 def _f(v: Any, digits: int = 3) -> str:
@@ -73,17 +85,10 @@ def list_models(
     verify: Annotated[bool, typer.Option(help="Check every version's files against their sha256")] = True,
 ) -> None:
     """Every version with its marks (active, shadow, candidate, retired) and key figures from its manifest."""
-    from tonewatch._errors import TonewatchError
     from tonewatch.learn._catalogue import list_versions
 
-    settings, store, registry = _open(db)
-    try:
-        with store.session(readonly=True) as session:
-            items = list_versions(session, registry, verify=verify)
-    except TonewatchError as exc:
-        _refuse(exc)
-    finally:
-        store.dispose()
+    with _registry(db) as (settings, store, registry), store.session(readonly=True) as session:
+        items = list_versions(session, registry, verify=verify)
     broken = [i for i in items if i["error"] or (verify and i.get("integrity") != "ok")]
     if fmt == "json":
         typer.echo(json.dumps({"registry": str(registry.root), "models": items}, indent=2))
@@ -132,18 +137,16 @@ def show(
     fmt: Annotated[Literal["table", "json"], _FORMAT] = "table",
 ) -> None:
     """One version: manifest summary, per-language validated figures, integrity and its history."""
-    from tonewatch._errors import TonewatchError
     from tonewatch.learn._catalogue import describe_version
+    from tonewatch.score import Analyzer
 
-    settings, store, registry = _open(db)
-    try:
+    with _registry(db) as (settings, store, registry):
         with store.session(readonly=True) as session:
             item = describe_version(session, registry, version)
-    except TonewatchError as exc:
-        _refuse(exc)
-    finally:
-        store.dispose()
-    item["language_routing"] = _language_routing(item, settings.language_min_f1)
+        routing: list[dict[str, Any]] = []
+        if not item["error"]:  # an analyzer reads manifests only; the model is not loaded
+            routing = _language_routing(item, Analyzer.from_settings(settings, registry.get(version).path))
+        item["language_routing"] = routing
     if fmt == "json":
         typer.echo(json.dumps(item, indent=2))
     else:
@@ -152,30 +155,29 @@ def show(
         fail(f"model version {item['version']!r} does not verify: {item['integrity']}")
 
 
-def _language_routing(item: dict[str, Any], min_f1: float) -> list[dict[str, Any]]:
+def _language_routing(item: dict[str, Any], analyzer: Analyzer) -> list[dict[str, Any]]:
     """Per validated language: this version's own figure, what actually scores it, and whether results are acted on.
 
     Non-English texts in the languages the bundled multilingual layer covers are scored by that layer whatever
-    version is active, so its figure, not the version's, is the one the review line applies to.
+    version is active, so its figure, not the version's, is the one the review line applies to (the analyzer
+    decides, exactly as when it scores).
     """
     from tonewatch.score._language import UMSAB_LANGUAGES
-    from tonewatch.score._multilingual import MultilingualLayer, language_review_reason
 
-    layer = MultilingualLayer()
     rows = []
     for name, fig in ((item["metrics"] or {}).get("languages") or {}).items():
         code = UMSAB_LANGUAGES.get(name, name)
-        by_layer = code != "en" and layer.covers(code)
-        value = layer.macro_f1(code) if by_layer else fig["value"]
-        reason = language_review_reason(value, min_f1)
+        reason = analyzer.language_review(code)
         rows.append(
             {
                 "language": code,
                 "this_version": fig["value"],
                 "metric": fig["metric"],
                 "n": fig.get("n"),
-                "scored_by": f"multilingual layer {layer.version}" if by_layer else "this version",
-                "validated_macro_f1": value,
+                "scored_by": f"multilingual layer {analyzer.multilingual_version}"
+                if analyzer.reads_with_multilingual(code)
+                else "this version",
+                "validated_macro_f1": analyzer.language_macro_f1(code),
                 "routing": "acted on" if reason is None else f"review ({reason})",
             }
         )
@@ -244,16 +246,10 @@ def import_model(
     db: Annotated[str | None, DB_OPTION] = None,
 ) -> None:
     """Copy a model folder into the registry after checking every file against its manifest's sha256."""
-    from tonewatch._errors import TonewatchError
     from tonewatch.learn._promotion import import_model as do_import
 
-    _, store, registry = _open(db)
-    try:
+    with _registry(db) as (_, store, registry):
         imported = do_import(store, registry, path, version=version, actor=_actor(actor), why=why)
-    except TonewatchError as exc:
-        _refuse(exc)
-    finally:
-        store.dispose()
     typer.echo(f"imported model version {imported.name} into {imported.path} (files verified)")
 
 
@@ -266,11 +262,9 @@ def promote(
     db: Annotated[str | None, DB_OPTION] = None,
 ) -> None:
     """Make a version active everywhere; it needs enough shadow comparisons unless --force."""
-    from tonewatch._errors import TonewatchError
     from tonewatch.learn._promotion import promote as do_promote
 
-    settings, store, registry = _open(db)
-    try:
+    with _registry(db) as (settings, store, registry):
         entry = do_promote(
             store,
             registry,
@@ -280,10 +274,6 @@ def promote(
             force=force,
             min_comparisons=settings.shadow_min_comparisons,
         )
-    except TonewatchError as exc:
-        _refuse(exc)
-    finally:
-        store.dispose()
     forced = " (forced)" if entry.forced else ""
     typer.echo(
         f"model version {entry.version or 'builtin'} is now active{forced} (was {entry.previous or 'builtin'}); "
@@ -298,16 +288,10 @@ def rollback(
     db: Annotated[str | None, DB_OPTION] = None,
 ) -> None:
     """Go back to the version that was active before the last promotion."""
-    from tonewatch._errors import TonewatchError
     from tonewatch.learn._promotion import rollback as do_rollback
 
-    settings, store, registry = _open(db)
-    try:
+    with _registry(db) as (settings, store, registry):
         entry = do_rollback(store, registry, actor=_actor(actor), why=why)
-    except TonewatchError as exc:
-        _refuse(exc)
-    finally:
-        store.dispose()
     typer.echo(
         f"rolled back to model version {entry.version or 'builtin'} (was {entry.previous or 'builtin'}); "
         f"running processes switch within {settings.model_refresh_seconds:g}s"
@@ -323,18 +307,12 @@ def shadow(
     db: Annotated[str | None, DB_OPTION] = None,
 ) -> None:
     """Score live messages with a second version too (logged and compared, never acted on)."""
-    from tonewatch._errors import TonewatchError
     from tonewatch.learn._promotion import set_shadow
 
     if (version is None) == (not off):
         fail("name a VERSION to run in shadow, or --off to stop (not both)")
-    _, store, registry = _open(db)
-    try:
+    with _registry(db) as (_, store, registry):
         entry = set_shadow(store, registry, None if off else version, actor=_actor(actor), why=why)
-    except TonewatchError as exc:
-        _refuse(exc)
-    finally:
-        store.dispose()
     if off:
         typer.echo(f"shadow scoring with {entry.previous} stopped")
     else:
@@ -350,17 +328,10 @@ def compare(
     fmt: Annotated[Literal["table", "json"], _FORMAT] = "table",
 ) -> None:
     """How a shadow version read the live messages compared with the active version."""
-    from tonewatch._errors import TonewatchError
     from tonewatch.learn._catalogue import shadow_comparison
 
-    settings, store, registry = _open(db)
-    try:
-        with store.session(readonly=True) as session:
-            comparison = shadow_comparison(session, registry, version)
-    except TonewatchError as exc:
-        _refuse(exc)
-    finally:
-        store.dispose()
+    with _registry(db) as (settings, store, registry), store.session(readonly=True) as session:
+        comparison = shadow_comparison(session, registry, version)
     data = {**comparison.to_dict(), "min_comparisons": settings.shadow_min_comparisons}
     if fmt == "json":
         typer.echo(json.dumps(data, indent=2))
@@ -393,13 +364,7 @@ def _compare_tables(d: dict[str, Any]) -> None:
     for lab in labels:
         dist.add_row(lab, str(d["label_distribution"]["active"][lab]), str(d["label_distribution"]["shadow"][lab]))
     console.print(dist)
-    cm = Table(title="Confusion (rows: active, columns: shadow)", title_justify="left")
-    cm.add_column("active \\ shadow")
-    for lab in labels:
-        cm.add_column(lab, justify="right")
-    for lab, row in zip(labels, d["confusion"]["matrix"], strict=True):
-        cm.add_row(lab, *(str(v) for v in row))
-    console.print(cm)
+    console.print(confusion_table(labels, d["confusion"]["matrix"], "active", "shadow"))
     if d["against_other_active_versions"]:
         others = ", ".join(f"{v}: {n}" for v, n in d["against_other_active_versions"].items())
         typer.echo(f"also compared against earlier active versions ({others}); not counted above")

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Literal, TextIO
 
 import typer
 
+from ._display import confusion_table
+
 if TYPE_CHECKING:
     from tonewatch.score import Analysis, Analyzer
 
@@ -388,13 +390,7 @@ def _eval_tables(r: dict[str, Any]) -> None:
         scores = (f"{r[m][lab]:.4f}" for m in ("precision", "recall", "f1"))
         per_class.add_row(lab, *scores, str(support))
     console.print(per_class)
-    cm = Table(title="Confusion (rows: gold, columns: predicted)", title_justify="left")
-    cm.add_column("gold \\ predicted")
-    for lab in labels:
-        cm.add_column(lab, justify="right")
-    for lab, row in zip(labels, r["confusion"]["matrix"], strict=True):
-        cm.add_row(lab, *(str(v) for v in row))
-    console.print(cm)
+    console.print(confusion_table(labels, r["confusion"]["matrix"], "gold", "predicted"))
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from ._display import stage_progress
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -107,7 +109,6 @@ def train(
 ) -> None:
     """Fine-tune the sentiment model on your labelled messages; writes a model folder with its manifest."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tonewatch._errors import MissingExtraError, TonewatchError
     from tonewatch.learn._train_data import parse_prior, read_labelled
@@ -137,23 +138,10 @@ def train(
     from tonewatch.learn._adapt_settings import AdaptSettings
 
     settings = AdaptSettings(epochs=epochs, seed=seed, threads=threads)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=output == "json",
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(stage: str, completed: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
-            bar.update(tasks[stage], completed=completed, total=total)
+    with stage_progress(console, _STAGES, disable=output == "json") as stages:
 
         def log(message: str) -> None:
-            bar.console.print(message, highlight=False)
+            stages.bar.console.print(message, highlight=False)
 
         try:
             report = train_model(
@@ -165,7 +153,7 @@ def train(
                 settings=settings,
                 heldout=heldout,
                 prior=shares,
-                progress=progress,
+                progress=stages.set,
                 log=log,
             )
         except TonewatchError as exc:

@@ -50,23 +50,13 @@ _analyzers_lock = threading.Lock()
 SwitchFn = Callable[[str | None, str], None]
 
 
-def _knobs(settings: Settings) -> tuple[Any, ...]:
-    return (
-        settings.threads,
-        settings.score_alone,
-        settings.review_threshold,
-        settings.max_text_chars,
-        settings.unvalidated_language_action,
-        settings.language_min_f1,
-    )
-
-
 def analyzer_for_version(registry: Registry, name: str, settings: Settings, *, threads: int | None = None) -> Analyzer:
     """The process's analyzer for a registered version (not loaded yet); the built-in one is ``get_analyzer``'s.
 
     ``threads`` overrides ``settings.threads`` (the shadow scorer runs on one core).
     """
     from tonewatch.score import Analyzer, get_analyzer
+    from tonewatch.score._analyzer import analyzer_key
 
     if threads is not None:
         settings = settings.model_copy(update={"threads": threads})
@@ -78,7 +68,7 @@ def analyzer_for_version(registry: Registry, name: str, settings: Settings, *, t
         raise ModelError(f"model version {version.name!r} cannot be used: {version.error}")
     if version.builtin:
         return get_analyzer(settings.model_copy(update={"model_dir": None}))
-    key = (Path(version.path).resolve(), *_knobs(settings))
+    key = analyzer_key(settings, Path(version.path))
     with _analyzers_lock:
         analyzer = _analyzers.get(key)
         if analyzer is None:

@@ -122,6 +122,14 @@ def _as_dict(p: Probs) -> MappingProxyType[str, float]:
     return MappingProxyType({"positive": p[2], "neutral": p[1], "negative": p[0]})
 
 
+@dataclass(frozen=True, slots=True)
+class _Heads:
+    temperature: float
+    thresholds: tuple[float, ...]
+    sarcasm_threshold: float
+    go_labels: tuple[str, ...]
+
+
 class Analyzer:
     """Scores customer messages with the bundled (or a given) model plus the tonal layer.
 
@@ -165,6 +173,7 @@ class Analyzer:
         self._multilingual = MultilingualLayer(MULTILINGUAL_MODEL_DIR, threads=threads) if multilingual else None
         self._manifest: dict[str, Any] | None = None
         self._figures: dict[str, float] | None = None
+        self._heads_cache: _Heads | None = None
         self._model: OnnxModel | None = None
         self._lock = threading.Lock()
 
@@ -211,11 +220,40 @@ class Analyzer:
             }
         return self._figures
 
+    def _heads(self) -> _Heads:
+        """The manifest's calibration and label names as composing a result needs them; read once."""
+        if self._heads_cache is None:
+            manifest = self.manifest
+            calibration = manifest["calibration"]
+            self._heads_cache = _Heads(
+                temperature=float(calibration["temperature"]),
+                thresholds=tuple(calibration.get("goemotions_thresholds") or [0.5] * 28),
+                sarcasm_threshold=float(calibration.get("sarcasm_threshold", 0.5)),
+                go_labels=tuple(manifest["labels"]["goemotions"]),
+            )
+        return self._heads_cache
+
+    def reads_with_multilingual(self, language: str) -> bool:
+        """Whether texts in ``language`` get their sentiment from the multilingual layer (else from this model)."""
+        return language != "en" and self._multilingual is not None and self._multilingual.covers(language)
+
+    @property
+    def multilingual_version(self) -> str | None:
+        return None if self._multilingual is None else self._multilingual.version
+
     def language_macro_f1(self, language: str) -> float | None:
         """The validated macro-F1 behind results in ``language`` (multilingual layer or this model), if any."""
-        if language != "en" and self._multilingual is not None and self._multilingual.covers(language):
+        if self.reads_with_multilingual(language):
+            assert self._multilingual is not None
             return self._multilingual.macro_f1(language)
         return self._own_figures().get(language)
+
+    def language_review(self, language: str) -> str | None:
+        """Why results in ``language`` go to a person (None: acted on), judged by the figure of the model
+        that reads that language."""
+        if self.unvalidated_language_action != "review" or language == "en":
+            return None
+        return language_review_reason(self.language_macro_f1(language), self.language_min_f1)
 
     @property
     def loaded(self) -> bool:
@@ -336,11 +374,9 @@ class Analyzer:
         override: Probs | None,
         matches: list[CueMatch],
     ) -> Analysis:
-        manifest = self.manifest
-        temperature = float(manifest["calibration"]["temperature"])
-        thresholds: list[float] = list(manifest["calibration"].get("goemotions_thresholds") or [0.5] * 28)
-        sarcasm_threshold = float(manifest["calibration"].get("sarcasm_threshold", 0.5))
-        go_labels: list[str] = list(manifest["labels"]["goemotions"])
+        heads = self._heads()
+        temperature, thresholds = heads.temperature, heads.thresholds
+        sarcasm_threshold, go_labels = heads.sarcasm_threshold, heads.go_labels
 
         rows = [keys[tuple(plan.whole)]] if plan.whole is not None else [keys[tuple(w)] for w in plan.windows]
         weights = [1.0] if plan.whole is not None else [max(len(w) - 2, 1) for w in plan.windows]
@@ -417,14 +453,9 @@ class Analyzer:
             reasons.insert(0, "low_confidence")
         if pre_sarcasm == "positive" and label == "negative":
             reasons.append("sarcasm_flipped")
-        lang = language
-        if self.unvalidated_language_action == "review" and lang != "en":
-            # judged by the figure of the model that actually read the text
-            scored_by_multilingual = override is not None and self._multilingual is not None
-            figure = self.language_macro_f1(lang) if scored_by_multilingual else self._own_figures().get(lang)
-            reason = language_review_reason(figure, self.language_min_f1)
-            if reason is not None:
-                reasons.append(reason)
+        language_reason = self.language_review(language)
+        if language_reason is not None:
+            reasons.append(language_reason)
 
         sentences = tuple(
             SentenceResult(plan.text[a:b], a, b, _argmax(p), _as_dict(p), p[2] - p[0])
@@ -441,7 +472,7 @@ class Analyzer:
             goemotions=MappingProxyType(dict(zip(go_labels, go_raw, strict=True))),
             sarcasm=sarcasm,
             urgency=urgency([*urgent, *head], emotions),
-            language=lang,
+            language=language,
             sentences=sentences,
             cues=tuple(cues),
             model_version=self.model_version,
@@ -542,15 +573,15 @@ _analyzers: dict[tuple[Any, ...], Analyzer] = {}
 _analyzers_lock = threading.Lock()
 
 
-def get_analyzer(settings: Settings | None = None) -> Analyzer:
-    """The shared analyzer for ``settings`` (default: ``Settings()``), built once per configuration."""
-    if settings is None:
-        from tonewatch.settings import Settings
+def analyzer_key(settings: Settings, model_dir: Path | None = None) -> tuple[Any, ...]:
+    """What makes two analyzers score alike: the model folder and every setting :meth:`Analyzer.from_settings` reads.
 
-        settings = Settings()
-    model_dir = (settings.model_dir or BUNDLED_MODEL_DIR).resolve()
-    key = (
-        model_dir,
+    The one key of every analyzer cache (this module's, the registry's, a backfill worker's), so a setting
+    added to the analyzer cannot be forgotten by one of them.
+    """
+    folder = model_dir if model_dir is not None else settings.model_dir or BUNDLED_MODEL_DIR
+    return (
+        Path(folder).resolve(),
         settings.threads,
         settings.score_alone,
         settings.review_threshold,
@@ -558,6 +589,16 @@ def get_analyzer(settings: Settings | None = None) -> Analyzer:
         settings.unvalidated_language_action,
         settings.language_min_f1,
     )
+
+
+def get_analyzer(settings: Settings | None = None) -> Analyzer:
+    """The shared analyzer for ``settings`` (default: ``Settings()``), built once per configuration."""
+    if settings is None:
+        from tonewatch.settings import Settings
+
+        settings = Settings()
+    key = analyzer_key(settings)
+    model_dir = key[0]
     with _analyzers_lock:
         analyzer = _analyzers.get(key)
         if analyzer is None:
