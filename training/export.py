@@ -6,7 +6,8 @@ Steps: ONNX export (fp32, span pooling: see ``tonewatch.learn._export``) -> int8
 kept only if validation accuracy
 and macro-recall drop by <= 0.5 points -> temperature scaling fitted on validation data
 (ECE reported with two-fold cross-fitting so the figure is not fitted on itself) ->
-GoEmotions per-label thresholds -> per-language validation figures -> manifest.json with
+GoEmotions per-label thresholds -> how sentences are read (alone or pooled in context, measured on
+validation pairs: ``training/spans.py``) -> per-language validation figures -> manifest.json with
 sha256 of every file. Only ``onnxruntime`` runs the exported model here, exactly as at run time.
 """
 
@@ -29,6 +30,7 @@ from tonewatch.learn._export import file_sha256 as sha256
 from tonewatch.learn._torch_model import build_model, pretrained_encoder_config
 from training import data as D
 from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, multilabel_targets, tune_thresholds
+from training.spans import measure_reading
 
 LICENCES = {
     "tweeteval/sentiment": "SemEval-2017 Task 4 / Twitter terms (research use)",
@@ -119,6 +121,9 @@ def main() -> None:
     z = runner.run(z_va.texts)
     irony_f1 = binary_f1(np.array(z_va.labels), (z.sarcasm > 0).astype(int))
 
+    sentences = measure_reading(runner.session, args.out / "tokenizer.json", t)
+    print("sentences", sentences["read"], json.dumps(sentences["validation"]), flush=True)
+
     languages: dict[str, Any] = {}
     if args.languages:
         for lang in D.UMSAB_LANGUAGES:
@@ -166,6 +171,7 @@ def main() -> None:
             "goemotions_dev": {"macro_f1_at_0.5": round(g_half, 4), "macro_f1_tuned_crossfit": round(g_cf, 4)},
             "tweeteval_irony_val": {"f1": round(irony_f1, 4)},
         },
+        "sentences": sentences,
         "languages": languages,
         "training_data": [{"set": k, "licence": v} for k, v in LICENCES.items()],
         "licence_note": "Trained partly on research-only / non-commercial data (SemEval/Twitter terms, CC BY-NC-SA). "

@@ -29,6 +29,7 @@ from tonewatch.learn._torch_model import pretrained_base_path as base_model_path
 from tonewatch.score._model import read_manifest
 from training import data as D
 from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, macro_recall
+from training.spans import make_groups, single_sentences, span_batches, span_loss, span_metrics, val_pairs
 
 __all__ = ["MultiTask", "base_model_path", "batches", "encode", "evaluate", "load_tokenizer", "pad", "predict"]
 
@@ -88,8 +89,12 @@ def predict(model: MultiTask, ids: list[list[int]], bs: int = 128) -> dict[str, 
     return {k: np.concatenate(v)[inv] for k, v in outs.items()}
 
 
-def evaluate(model: MultiTask, val: dict[str, tuple[list[list[int]], list[Any]]]) -> dict[str, float]:
+def evaluate(
+    model: MultiTask, val: dict[str, tuple[list[list[int]], list[Any]]], pairs: dict[str, Any] | None = None
+) -> dict[str, float]:
     res: dict[str, float] = {}
+    for name, groups in (pairs or {}).items():  # sentences read in context (reported, not in the composite)
+        res.update({f"{name}_{k}": v for k, v in span_metrics(model, groups).items()})
     p = predict(model, val["sentiment"][0])
     y = np.array(val["sentiment"][1])
     pred = p["sentiment"].argmax(1)
@@ -109,6 +114,24 @@ def evaluate(model: MultiTask, val: dict[str, tuple[list[list[int]], list[Any]]]
         res["sent_macro_recall"] + res["airline_macro_f1"] + res["goemo_macro_f1@tuned"] + 0.5 * res["irony_f1"]
     )
     return res
+
+
+def _task_loss(
+    model: MultiTask, task: str, xb: list[list[int]], yb: list[Any], losses: dict[str, nn.Module]
+) -> torch.Tensor:
+    """The loss of one single-task batch of whole texts (sentiment, GoEmotions or sarcasm)."""
+    x, m = pad(xb)
+    s, e, z, _ = model(x, m)
+    if task == "sentiment":
+        loss: torch.Tensor = losses["sentiment"](s, torch.tensor(yb))
+    elif task == "goemotions":
+        tgt = torch.zeros((len(yb), e.shape[-1]))
+        for i, labs in enumerate(yb):
+            tgt[i, labs] = 1.0
+        loss = losses["goemotions"](e, tgt)
+    else:
+        loss = losses["sarcasm"](z, torch.tensor(yb, dtype=torch.float32))
+    return loss
 
 
 def main() -> None:
@@ -138,6 +161,13 @@ def main() -> None:
         default=0.0,
         help="weight each GoEmotions label's positives by (negatives/positives)**P (0: unweighted); rare labels "
         "count for as much as common ones in macro-F1",
+    )
+    ap.add_argument(
+        "--span-groups",
+        type=int,
+        default=0,
+        help="per epoch, this many texts composed of 2-3 labelled sentences, each sentence scored from its pooled "
+        "tokens in context (training/spans.py); 0: off",
     )
     args = ap.parse_args()
 
@@ -183,6 +213,12 @@ def main() -> None:
         "sarcasm": (encode(tok, z_va.texts), z_va.labels),
     }
     log("data", **{k: len(v[0]) for k, v in train.items()}, **{"val_" + k: len(v[0]) for k, v in val.items()})
+    span_pool_items = single_sentences(s_tr) + single_sentences(a_tr) * args.airline_repeat
+    sarcasm_items = single_sentences(z_tr)
+    pairs = {
+        "tweeteval_pairs": val_pairs(tok, single_sentences(s_va)),
+        "airline_pairs": val_pairs(tok, single_sentences(a_ho)),
+    }
 
     counts = np.bincount(np.array(sent_labels), minlength=3).astype(float)
     cw = (counts.sum() / counts) ** 0.5
@@ -197,8 +233,10 @@ def main() -> None:
     emo_bce = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32))
     log("emotion positive weights", min=round(float(pos_weight.min()), 2), max=round(float(pos_weight.max()), 2))
     log("class weights", weights=[round(float(w), 3) for w in cw])
+    losses: dict[str, nn.Module] = {"sentiment": sent_loss, "goemotions": emo_bce, "sarcasm": bce}
 
     steps_per_epoch = sum(math.ceil(len(v[0]) / args.batch_size) for v in train.values())
+    steps_per_epoch += math.ceil(args.span_groups / args.batch_size)
     total = int(steps_per_epoch * args.epochs)
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
@@ -215,29 +253,22 @@ def main() -> None:
     best = -1.0
     step = 0
     t0 = time.time()
-    running: dict[str, list[float]] = {k: [] for k in train}
+    running: dict[str, list[float]] = {k: [] for k in (*train, "spans")}
     epoch = 0
     stop_at = min(total, args.max_steps) if args.max_steps else total
     while step < stop_at:
         plan: list[tuple[str, Any]] = []
         for task, (ids, labels) in train.items():
             plan += [(task, b) for b in batches(ids, labels, args.batch_size, rng)]
+        if args.span_groups:
+            groups = make_groups(tok, span_pool_items, sarcasm_items, args.span_groups, rng)
+            plan += [("spans", (b, [])) for b in span_batches(groups, args.batch_size, rng)]
         rng.shuffle(plan)
         for task, (xb, yb) in plan:
             if step >= stop_at:
                 break
             model.train()
-            x, m = pad(xb)
-            s, e, z, _ = model(x, m)
-            if task == "sentiment":
-                loss = sent_loss(s, torch.tensor(yb))
-            elif task == "goemotions":
-                tgt = torch.zeros((len(yb), n_emo))
-                for i, labs in enumerate(yb):
-                    tgt[i, labs] = 1.0
-                loss = emo_bce(e, tgt)
-            else:
-                loss = bce(z, torch.tensor(yb, dtype=torch.float32))
+            loss = span_loss(model, xb, sent_loss, bce) if task == "spans" else _task_loss(model, task, xb, yb, losses)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -255,7 +286,7 @@ def main() -> None:
                     **{k: round(float(np.mean(v[-100:])), 4) for k, v in running.items() if v},
                 )
             if step % args.eval_every == 0 or step == stop_at:
-                res = evaluate(model, val)
+                res = evaluate(model, val, pairs)
                 log(f"eval step {step}", **{k: round(v, 4) for k, v in res.items()})
                 if res["composite"] > best:
                     best = res["composite"]

@@ -284,7 +284,7 @@ def cli(tmp_path: Path) -> Any:
 
 
 def test_cli_import_list_show_promote_rollback(cli: Any, tmp_path: Path) -> None:
-    src = model_folder(tmp_path / "src", "2.0.0")
+    src = model_folder(tmp_path / "src", "2.0.0", sentences={"read": "in_context"})
     r = cli("import", str(src), "--version", "2.1.0", "--actor", "ops:dana", "--why", "retrained")
     assert r.exit_code == 0, r.output
     assert "imported model version 2.1.0" in r.output
@@ -305,7 +305,9 @@ def test_cli_import_list_show_promote_rollback(cli: Any, tmp_path: Path) -> None
     assert r.exit_code == 0, r.output
     assert "Validated per language" in r.output
     assert "as scored" in r.output
+    assert "pooled from their message's forward pass" in r.output
     r = cli("show", "2.1.0", "--format", "json")
+    assert json.loads(r.output)["sentence_reading"] == "in_context"
     routing = {row["language"]: row for row in json.loads(r.output)["language_routing"]}
     layer = MultilingualLayer()
     # English is read by the version itself; the other UMSAB languages by the multilingual layer, whose figure

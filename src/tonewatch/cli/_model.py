@@ -144,9 +144,13 @@ def show(
         with store.session(readonly=True) as session:
             item = describe_version(session, registry, version)
         routing: list[dict[str, Any]] = []
+        reading = None
         if not item["error"]:  # an analyzer reads manifests only; the model is not loaded
-            routing = _language_routing(item, Analyzer.from_settings(settings, registry.get(version).path))
+            analyzer = Analyzer.from_settings(settings, registry.get(version).path)
+            routing = _language_routing(item, analyzer)
+            reading = "in_context" if analyzer.reads_sentences_in_context else "alone"
         item["language_routing"] = routing
+        item["sentence_reading"] = reading
     if fmt == "json":
         typer.echo(json.dumps(item, indent=2))
     else:
@@ -184,6 +188,12 @@ def _language_routing(item: dict[str, Any], analyzer: Analyzer) -> list[dict[str
     return rows
 
 
+_READINGS = {
+    "in_context": "pooled from their message's forward pass (validated in context)",
+    "alone": "each read again on its own",
+}
+
+
 def _show_tables(item: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -205,6 +215,7 @@ def _show_tables(item: dict[str, Any]) -> None:
         ("TweetEval macro-recall", _f(m.get("tweeteval_macro_recall"))),
         ("airline macro-F1", _f(m.get("airline_macro_f1"))),
         ("ECE", _f(m.get("ece"))),
+        ("sentences", _READINGS.get(str(item.get("sentence_reading")), "-")),
         ("shadow comparisons", "-" if item.get("comparisons") is None else str(item["comparisons"])),
         ("files", "ok" if item["integrity"] == "ok" else item["integrity"]),
     ]:

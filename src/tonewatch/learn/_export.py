@@ -158,6 +158,11 @@ class SpanRunner:
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self.spans = "span_mask" in {i.name for i in self._session.get_inputs()}
 
+    @property
+    def session(self) -> Any:
+        """The onnxruntime session (for callers that feed spans themselves)."""
+        return self._session
+
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self._tokenizer.encode_batch(list(texts))] if texts else []
 

@@ -5,8 +5,10 @@ How a batch is scored:
 1. every text is checked (:func:`check_text`) and split into sentences/clauses;
 2. each text that fits the encoder (``max_tokens``) is read whole; a longer text is read as
    windows of whole sentences that fit, aggregated weighted by their token counts (never
-   truncated); a text with several sentences also has each sentence read, so per-sentence
-   results and ``mixed`` come from the same forward pass;
+   truncated). The sentences of a text that fits are pooled from its own forward pass (their
+   token spans, ``span_mask``) when the model was trained to read sentences in context
+   (manifest ``sentences.read: in_context``); otherwise, and in long texts, each sentence is
+   read again on its own. Per-sentence results and ``mixed`` come from those readings;
 3. all those sequences (identical ones once) are sorted by length and cut into batches of
    at most ``batch_size`` that minimise padded work (``_model.plan_batches``), each padded
    only to its own longest sequence;
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["MIXED_MIN", "SARCASM_HEAD_MIN", "Analyzer", "analyze", "analyze_batch", "check_language", "get_analyzer"]
 
 LanguageAction = Literal["review", "score"]
+# a sequence and the spans pooled from it: what the model runs once per batch
+_Key = tuple[tuple[int, ...], tuple[tuple[int, int], ...]]
 # A sentence counts towards "mixed" when its polarity holds at least this probability.
 MIXED_MIN = 0.6
 # ...and the whole text must still give the weaker polarity this much: when the whole reading is
@@ -95,7 +99,8 @@ class _Plan:
     units: list[Span]
     whole: list[int] | None = None  # token ids when the text fits the encoder
     windows: list[list[int]] = field(default_factory=list)  # when it does not
-    pieces: list[list[list[int]]] = field(default_factory=list)  # per sentence (texts with 2+ sentences)
+    pieces: list[list[list[int]]] = field(default_factory=list)  # per sentence read alone (texts with 2+ sentences)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # per sentence, its tokens in ``whole`` (in context)
 
 
 def _softmax(row: Sequence[float], temperature: float) -> Probs:
@@ -256,6 +261,13 @@ class Analyzer:
         return language_review_reason(self.language_macro_f1(language), self.language_min_f1)
 
     @property
+    def reads_sentences_in_context(self) -> bool:
+        """Whether sentences are pooled from their text's forward pass (the model was trained and validated
+        for it: manifest ``sentences.read``) rather than each read again on its own."""
+        sentences = self.manifest.get("sentences")
+        return isinstance(sentences, dict) and sentences.get("read") == "in_context"
+
+    @property
     def loaded(self) -> bool:
         return self._model is not None
 
@@ -301,15 +313,19 @@ class Analyzer:
             return []
         model = self._ensure_model()
         plans = self._plan(model, checked)
-        keys: dict[tuple[int, ...], int] = {}
+        keys: dict[_Key, int] = {}
         sequences: list[list[int]] = []
+        spans: list[list[tuple[int, int]]] = []
         for plan in plans:
-            for seq in _sequences(plan):
-                key = tuple(seq)
+            for seq, seq_spans in _sequences(plan):
+                key = (tuple(seq), tuple(seq_spans))
                 if key not in keys:
                     keys[key] = len(sequences)
                     sequences.append(seq)
-        pending = model.submit(sequences, batch_size=1 if self.score_alone else batch_size)
+                    spans.append(seq_spans)
+        pending = model.submit(
+            sequences, batch_size=1 if self.score_alone else batch_size, spans=spans if model.pools_spans else None
+        )
         # what depends on the text alone is worked out while the model runs (measured: about +5 % messages/s)
         resolved = [lang or detect_language(text) for lang, text in zip(langs, checked, strict=True)]
         found = [find_cues(plan.text, plan.units) if self.tonal else [] for plan in plans]
@@ -332,8 +348,43 @@ class Analyzer:
 
     # -- planning
     def _plan(self, model: OnnxModel, texts: list[str]) -> list[_Plan]:
-        limit = model.max_tokens
         plans = [_Plan(t, split_sentences(t)) for t in texts]
+        if self.reads_sentences_in_context and model.pools_spans:
+            self._plan_in_context(model, [p for p in plans if len(p.text) <= _WHOLE_MAX_CHARS])
+            long = [p for p in plans if p.whole is None]
+            if long:
+                self._plan_alone(model, long)
+            return plans
+        return self._plan_alone(model, plans)
+
+    def _plan_in_context(self, model: OnnxModel, plans: list[_Plan]) -> None:
+        """Whole texts as their sentences' pieces between the special tokens, each sentence a span.
+
+        Splits fall on whitespace and normalisation is local, so the joined pieces are the whole text's
+        own tokens (tested). Texts too long for one sequence keep ``whole`` None (read as windows).
+        """
+        limit = model.max_tokens
+        head, tail = model.special_affixes()
+        encoded = iter(model.encode([normalize_for_model(p.text[a:b]) for p in plans for a, b in p.units]))
+        for plan in plans:
+            pieces = [next(encoded) for _ in plan.units]
+            if len(plan.units) == 1:
+                if len(pieces[0]) <= limit:
+                    plan.whole = pieces[0]
+                continue
+            whole = pieces[0][:head]
+            spans: list[tuple[int, int]] = []
+            for ids in pieces:
+                start = len(whole)
+                whole += ids[head : len(ids) - tail]
+                spans.append((start, len(whole)))
+            whole += pieces[0][len(pieces[0]) - tail :]
+            if len(whole) <= limit:
+                plan.whole, plan.spans = whole, spans
+
+    def _plan_alone(self, model: OnnxModel, plans: list[_Plan]) -> list[_Plan]:
+        """Texts read whole (or as windows) and each sentence of a multi-sentence text read on its own."""
+        limit = model.max_tokens
         # a text far longer than one window is never read whole: skip tokenizing it whole
         whole_ids: list[list[int] | None] = [None] * len(plans)
         fits = [i for i, p in enumerate(plans) if len(p.units) == 1 or len(p.text) <= _WHOLE_MAX_CHARS]
@@ -369,7 +420,7 @@ class Analyzer:
         self,
         plan: _Plan,
         out: ModelOutputs,
-        keys: dict[tuple[int, ...], int],
+        keys: dict[_Key, int],
         language: str,
         override: Probs | None,
         matches: list[CueMatch],
@@ -378,18 +429,26 @@ class Analyzer:
         temperature, thresholds = heads.temperature, heads.thresholds
         sarcasm_threshold, go_labels = heads.sarcasm_threshold, heads.go_labels
 
-        rows = [keys[tuple(plan.whole)]] if plan.whole is not None else [keys[tuple(w)] for w in plan.windows]
+        row = keys[(tuple(plan.whole), tuple(plan.spans))] if plan.whole is not None else None
+        rows = [row] if row is not None else [keys[(tuple(w), ())] for w in plan.windows]
         weights = [1.0] if plan.whole is not None else [max(len(w) - 2, 1) for w in plan.windows]
         text_p = _mean_probs([_softmax(out.sentiment[r].tolist(), temperature) for r in rows], weights)
         go_raw = _blend([[_sigmoid(float(v)) for v in out.emotions[r]] for r in rows], weights)
         sarcasm_model = _blend([[_sigmoid(float(out.sarcasm[r]))] for r in rows], weights)[0]
 
         units = plan.units
-        if plan.pieces:
-            unit_p: list[Probs] = []
-            unit_sarcasm: list[float] = []
+        unit_p: list[Probs]
+        unit_sarcasm: list[float]
+        if plan.spans:
+            assert row is not None
+            first = out.span_rows[row]
+            unit_rows = range(first, first + len(plan.spans))
+            unit_p = [_softmax(out.sentiment[i].tolist(), temperature) for i in unit_rows]
+            unit_sarcasm = [_sigmoid(float(out.sarcasm[i])) for i in unit_rows]
+        elif plan.pieces:
+            unit_p, unit_sarcasm = [], []
             for pieces in plan.pieces:
-                r = [keys[tuple(s)] for s in pieces]
+                r = [keys[(tuple(s), ())] for s in pieces]
                 w = [max(len(s) - 2, 1) for s in pieces]
                 unit_p.append(_mean_probs([_softmax(out.sentiment[i].tolist(), temperature) for i in r], w))
                 unit_sarcasm.append(_blend([[_sigmoid(float(out.sarcasm[i]))] for i in r], w)[0])
@@ -524,10 +583,11 @@ def _content_lengths(text: str, units: Sequence[Span]) -> list[int]:
     return lengths if any(lengths) else [b - a for a, b in units]
 
 
-def _sequences(plan: _Plan) -> list[list[int]]:
-    seqs = [plan.whole] if plan.whole is not None else list(plan.windows)
+def _sequences(plan: _Plan) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """The sequences a plan runs, each with the spans pooled from it."""
+    seqs = [(plan.whole, plan.spans)] if plan.whole is not None else [(w, []) for w in plan.windows]
     for unit in plan.pieces:
-        seqs.extend(unit)
+        seqs.extend((s, []) for s in unit)
     return seqs
 
 

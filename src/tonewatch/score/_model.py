@@ -104,11 +104,16 @@ def verify_files(model_dir: Path, manifest: dict[str, Any]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ModelOutputs:
-    """Raw outputs for a list of sequences, in input order."""
+    """Raw outputs for a list of sequences, in input order, then their extra spans.
 
-    sentiment: NDArray[np.float32]  # [n, 3] logits
-    emotions: NDArray[np.float32]  # [n, 28] logits
-    sarcasm: NDArray[np.float32]  # [n] logits
+    Row ``i`` is sequence ``i`` read whole; the ``k``-th extra span of sequence ``i`` is row
+    ``span_rows[i] + k`` (``span_rows`` is empty when no spans were asked for).
+    """
+
+    sentiment: NDArray[np.float32]  # [rows, 3] logits
+    emotions: NDArray[np.float32]  # [rows, 28] logits
+    sarcasm: NDArray[np.float32]  # [rows] logits
+    span_rows: tuple[int, ...] = ()
 
 
 # The fixed cost of one forward pass, in padded tokens: what splitting a batch must save to be worth it.
@@ -195,13 +200,14 @@ class OnnxRunner:
         self._tokenizer = tokenizer
         self.max_tokens = int(manifest["max_tokens"])
         self.pad_id = int(manifest.get("pad_token_id", 0))
-        # models exported with span pooling (``span_mask`` [batch, spans, seq]) pool any token spans; the
-        # analyzer reads every text and sentence as its own sequence, so it asks only for span 0 (the whole)
+        # models exported with span pooling (``span_mask`` [batch, spans, seq]) pool any token spans: span 0
+        # is the whole sequence, further spans (a message's sentences) come from the same forward pass
         self._spans = "span_mask" in {i.name for i in self._session.get_inputs()}
         names = {o.name for o in self._session.get_outputs()}
         if not set(outputs) <= names:
             raise ModelError(f"the model in {model_dir} lacks outputs {sorted(set(outputs) - names)}")
         self._outputs = list(outputs)
+        self._affixes: tuple[int, int] | None = None
         global LOADS
         with _loads_lock:
             LOADS += 1
@@ -211,6 +217,22 @@ class OnnxRunner:
         if not texts:
             return []
         return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+
+    @property
+    def pools_spans(self) -> bool:
+        """Whether the graph takes ``span_mask`` (so :meth:`run_outputs` can pool sentence spans)."""
+        return self._spans
+
+    def special_affixes(self) -> tuple[int, int]:
+        """How many special tokens :meth:`encode` puts before and after a text's own pieces ([CLS] x [SEP]: 1, 1)."""
+        if self._affixes is None:
+            bare = self._tokenizer.encode("a", add_special_tokens=False).ids
+            full = self._tokenizer.encode("a").ids
+            starts = [i for i in range(len(full) - len(bare) + 1) if full[i : i + len(bare)] == bare]
+            if not bare or not starts:
+                raise ModelError("the tokenizer's special tokens do not wrap a text's own pieces")
+            self._affixes = (starts[0], len(full) - starts[0] - len(bare))
+        return self._affixes
 
     def count_words(self, words: Sequence[str]) -> list[int]:
         """Tokens per word, without special tokens (to pack long sentences into windows)."""
@@ -228,16 +250,27 @@ class OnnxRunner:
                 self._pool_pid = os.getpid()
             return self._dispatcher if dispatcher else self._pool
 
-    def run_outputs(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> list[NDArray[np.float32]]:
-        """The named outputs for token sequences, rows in input order.
+    def run_outputs(
+        self,
+        sequences: Sequence[Sequence[int]],
+        batch_size: int = 32,
+        spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ) -> list[NDArray[np.float32]]:
+        """The named outputs for token sequences: rows in input order, then each sequence's ``spans``.
 
-        Sequences are sorted by length, batched, each batch padded to its own longest; batches run
-        concurrently on ``workers`` threads, and a call with fewer batches than workers (one message:
-        its text and its sentences) is cut finer so every core still has work.
+        ``spans`` (token ranges, one list per sequence) are pooled from the same forward pass as
+        their sequence; their rows follow the ``len(sequences)`` whole-sequence rows, sequence by
+        sequence (see :class:`ModelOutputs`). Sequences are sorted by length, batched, each batch
+        padded to its own longest; batches run concurrently on ``workers`` threads, and a call with
+        fewer batches than workers (one message) is cut finer so every core still has work.
         """
         import numpy as np
 
         n = len(sequences)
+        if spans is not None and (not self._spans or len(spans) != n):
+            raise ModelError("sentence spans need a span-pooling model and one span list per sequence")
+        extra = [len(s) for s in spans] if spans is not None else [0] * n
+        starts = np.concatenate([[n], n + np.cumsum(extra)]).astype(int)
         order = sorted(range(n), key=lambda i: len(sequences[i]))
         batches = spread(plan_batches([len(sequences[i]) for i in order], max(batch_size, 1)), self.workers)
 
@@ -251,18 +284,31 @@ class OnnxRunner:
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
             feeds = {"input_ids": ids, "attention_mask": mask}
-            if self._spans:
-                feeds["span_mask"] = mask[:, None, :].astype(np.float32)
-                return sel, [o[:, 0] for o in self._session.run(self._outputs, feeds)]
-            return sel, list(self._session.run(self._outputs, feeds))
+            if not self._spans:
+                return sel, list(self._session.run(self._outputs, feeds))
+            wide = 1 + max(extra[i] for i in sel)
+            span_mask = np.zeros((len(sel), wide, width), dtype=np.float32)
+            span_mask[:, 0] = mask
+            if spans is not None:
+                for row, i in enumerate(sel):
+                    for k, (a, b) in enumerate(spans[i]):
+                        span_mask[row, k + 1, a:b] = 1.0
+            return sel, list(self._session.run(self._outputs, {**feeds, "span_mask": span_mask}))
 
         results = self._executor().map(score, batches) if self.workers > 1 and len(batches) > 1 else map(score, batches)
         out: list[NDArray[np.float32]] = []
         for sel, arrays in results:
             if not out:
-                out = [np.zeros((n, *a.shape[1:]), dtype=np.float32) for a in arrays]
+                tail = [a.shape[2:] if self._spans else a.shape[1:] for a in arrays]
+                out = [np.zeros((int(starts[-1]), *t), dtype=np.float32) for t in tail]
             for target, a in zip(out, arrays, strict=True):
-                target[sel] = a
+                if not self._spans:
+                    target[sel] = a
+                    continue
+                target[sel] = a[:, 0]
+                for row, i in enumerate(sel):
+                    if extra[i]:
+                        target[starts[i] : starts[i] + extra[i]] = a[row, 1 : 1 + extra[i]]
         if not out:  # no sequences: empty arrays of each output's trailing shape
             shapes = {o.name: o.shape[2 if self._spans else 1 :] for o in self._session.get_outputs()}
             out = [np.zeros((0, *(int(d) for d in shapes[name])), dtype=np.float32) for name in self._outputs]
@@ -275,21 +321,34 @@ class OnnxModel(OnnxRunner):
     def __init__(self, model_dir: Path, manifest: dict[str, Any], *, threads: int = 0) -> None:
         super().__init__(model_dir, manifest, threads=threads, outputs=_OUTPUTS)
 
-    def run(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> ModelOutputs:
-        """Raw logits of the three heads for token sequences, in input order."""
-        sentiment, emotions, sarcasm = self.run_outputs(sequences, batch_size)
-        return ModelOutputs(sentiment, emotions, sarcasm)
+    def run(
+        self,
+        sequences: Sequence[Sequence[int]],
+        batch_size: int = 32,
+        spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ) -> ModelOutputs:
+        """Raw logits of the three heads for token sequences (and their ``spans``), in input order."""
+        sentiment, emotions, sarcasm = self.run_outputs(sequences, batch_size, spans)
+        starts = [len(sequences)]
+        for s in spans or ():
+            starts.append(starts[-1] + len(s))
+        return ModelOutputs(sentiment, emotions, sarcasm, tuple(starts[:-1]) if spans is not None else ())
 
-    def submit(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> Future[ModelOutputs]:
+    def submit(
+        self,
+        sequences: Sequence[Sequence[int]],
+        batch_size: int = 32,
+        spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ) -> Future[ModelOutputs]:
         """:meth:`run` in the background, so the caller's Python work (language, cues) overlaps the model's.
 
         With one worker the caller's thread would only compete with it: the run then happens here.
         """
         if self.workers > 1:
-            return self._executor(dispatcher=True).submit(self.run, sequences, batch_size)
+            return self._executor(dispatcher=True).submit(self.run, sequences, batch_size, spans)
         done: Future[ModelOutputs] = Future()
         try:
-            done.set_result(self.run(sequences, batch_size))
+            done.set_result(self.run(sequences, batch_size, spans))
         except BaseException as exc:  # handed to the caller by result(), as from a thread
             done.set_exception(exc)
         return done

@@ -1,0 +1,131 @@
+"""Sentences pooled from their text's forward pass (``span_mask``) instead of read again on their own."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tonewatch import ModelError
+from tonewatch.score import Analyzer
+from tonewatch.score._model import BUNDLED_MODEL_DIR
+from tonewatch.score._normalize import normalize_for_model
+
+
+def _folder(tmp: Path, read: str | None) -> Path:
+    """A copy of the bundled model whose manifest says how sentences are read (None: says nothing)."""
+    folder = tmp / f"model-{read}"
+    shutil.copytree(BUNDLED_MODEL_DIR, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.pop("sentences", None)
+    if read is not None:
+        manifest["sentences"] = {"read": read}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def in_context(tmp_path_factory: pytest.TempPathFactory) -> Analyzer:
+    return Analyzer(_folder(tmp_path_factory.mktemp("spans"), "in_context"), threads=2).load()
+
+
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory: pytest.TempPathFactory) -> Analyzer:
+    return Analyzer(_folder(tmp_path_factory.mktemp("alone"), None), threads=2).load()
+
+
+def test_a_span_over_the_whole_sequence_is_the_whole_reading(in_context: Analyzer) -> None:
+    model = in_context._ensure_model()
+    first, second = model.encode(["The app crashes. Thanks for nothing.", "ok"])
+    out = model.run([first, second], spans=[[(0, len(first)), (1, 5)], []])
+    assert out.span_rows == (2, 4)  # sequence 0's spans follow the two whole rows; sequence 1 has none
+    assert out.sentiment.shape == (4, 3)
+    np.testing.assert_allclose(out.sentiment[2], out.sentiment[0], atol=1e-5)
+    np.testing.assert_allclose(out.emotions[2], out.emotions[0], atol=1e-5)
+    assert not np.allclose(out.sentiment[3], out.sentiment[0], atol=1e-3)  # a part is not the whole
+    with pytest.raises(ModelError):
+        model.run([first], spans=[[], []])
+
+
+def test_spans_do_not_change_the_whole_reading(in_context: Analyzer) -> None:
+    model = in_context._ensure_model()
+    seqs = model.encode(["I love the product, but the shipping was a nightmare.", "Where is my refund?"])
+    plain = model.run(seqs)
+    pooled = model.run(seqs, spans=[[(1, 6), (6, len(seqs[0]) - 1)], [(1, 3)]])
+    # the int8 heads quantise their input with one scale per run, spans included: a few thousandths
+    np.testing.assert_allclose(pooled.sentiment[:2], plain.sentiment, atol=0.02)
+
+
+_PIECES = st.sampled_from(
+    [
+        "Hi @maria_s,",
+        "see https://example.com/a?b=1 now.",
+        "I love it 😍 but",
+        "ÇA NE MARCHE PAS!!!",
+        "東京の注文はまだです。",
+        "don't—won't…",
+        "café au lait",
+        "Thanks!!",
+        "ok",
+        "#ticket 4410 (urgent)",
+        "😡😡",
+        "It's fine, I guess.",
+        "However the refund never came.",
+        "\n\nRegards,\nAnna",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_PIECES, min_size=1, max_size=6).map(" ".join))
+def test_joined_sentence_pieces_are_the_whole_texts_own_tokens(in_context: Analyzer, text: str) -> None:
+    model = in_context._ensure_model()
+    (plan,) = in_context._plan(model, [text])
+    if plan.whole is None:
+        return
+    assert plan.whole == model.encode([normalize_for_model(text)])[0]
+    assert len(plan.spans) == (len(plan.units) if len(plan.units) > 1 else 0)
+    assert not plan.pieces  # nothing read twice
+    for (a, b), (start, end) in zip(plan.units, plan.spans, strict=False):
+        assert plan.whole[start:end] == model.encode([normalize_for_model(text[a:b])])[0][1:-1]
+
+
+def test_a_model_not_trained_for_it_reads_sentences_alone(alone: Analyzer, in_context: Analyzer) -> None:
+    text = "I love the product, but the shipping was a nightmare."
+    assert not alone.reads_sentences_in_context
+    assert in_context.reads_sentences_in_context
+    (old,) = alone._plan(alone._ensure_model(), [text])
+    (new,) = in_context._plan(in_context._ensure_model(), [text])
+    assert len(old.pieces) == 2
+    assert not old.spans
+    assert len(new.spans) == 2
+    assert not new.pieces
+    assert old.whole == new.whole
+
+
+def test_long_texts_are_read_as_windows_of_sentences_read_alone(in_context: Analyzer) -> None:
+    text = " ".join(f"Sentence {i} says the order is late and nobody answers." for i in range(40))
+    (plan,) = in_context._plan(in_context._ensure_model(), [text])
+    assert plan.whole is None
+    assert plan.windows
+    assert len(plan.pieces) == len(plan.units)
+    assert not plan.spans
+    result = in_context.analyze(text)
+    assert len(result.sentences) == len(plan.units)
+    assert result.label == "negative"
+
+
+def test_a_batch_mixing_both_readings_keeps_every_result_in_place(in_context: Analyzer) -> None:
+    long = " ".join(f"Point {i}: the invoice is wrong again." for i in range(40))
+    texts = ["Thanks, it works now!", long, "I love the app. The billing page is a nightmare.", "ok"]
+    together = in_context.analyze_batch(texts)
+    for text, result in zip(texts, together, strict=True):
+        single = in_context.analyze(text)
+        assert single.label == result.label
+        assert [s.label for s in single.sentences] == [s.label for s in result.sentences]
+        assert single.probabilities == pytest.approx(result.probabilities, abs=0.1)  # int8: per-run scales
