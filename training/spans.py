@@ -111,18 +111,27 @@ def span_batches(groups: list[SpanGroup], bs: int, rng: random.Random) -> list[l
     return out
 
 
-def _tensors(batch: Sequence[SpanGroup]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    width = max(len(g.ids) for g in batch)
-    n_spans = max(len(g.spans) for g in batch)
-    ids = torch.zeros((len(batch), width), dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    span_mask = torch.zeros((len(batch), n_spans, width))
-    for r, g in enumerate(batch):
-        ids[r, : len(g.ids)] = torch.tensor(g.ids)
-        mask[r, : len(g.ids)] = 1
-        for k, (a, b) in enumerate(g.spans):
-            span_mask[r, k, a:b] = 1.0
+_Row = tuple[list[int], list[tuple[int, int]]]
+
+
+def _arrays(rows: Sequence[_Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``input_ids``, ``attention_mask`` and ``span_mask`` (each row's spans, no whole span) for (ids, spans) rows."""
+    width = max(len(ids) for ids, _ in rows)
+    n_spans = max(len(sp) for _, sp in rows)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    span_mask = np.zeros((len(rows), n_spans, width), dtype=np.float32)
+    for r, (seq, spans) in enumerate(rows):
+        ids[r, : len(seq)] = seq
+        mask[r, : len(seq)] = 1
+        for k, (a, c) in enumerate(spans):
+            span_mask[r, k, a:c] = 1.0
     return ids, mask, span_mask
+
+
+def _tensors(batch: Sequence[SpanGroup]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    ids, mask, span_mask = _arrays([(g.ids, g.spans) for g in batch])
+    return torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(span_mask)
 
 
 def span_loss(
@@ -175,21 +184,11 @@ def span_metrics(model: MultiTask, pairs: list[SpanGroup], temperature: float = 
     return _pair_figures(np.concatenate(probs), np.array([g.labels for g in pairs]))
 
 
-def _pair_probs(session: Any, rows: list[tuple[list[int], list[tuple[int, int]]]], temperature: float) -> np.ndarray:
+def _pair_probs(session: Any, rows: list[_Row], temperature: float) -> np.ndarray:
     """Sentiment probabilities of every span of every (ids, spans) row, run through onnxruntime in batches."""
     out: list[np.ndarray] = []
     for b in range(0, len(rows), 64):
-        batch = rows[b : b + 64]
-        width = max(len(ids) for ids, _ in batch)
-        n_spans = max(len(sp) for _, sp in batch)
-        ids = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        span_mask = np.zeros((len(batch), n_spans, width), dtype=np.float32)
-        for r, (seq, spans) in enumerate(batch):
-            ids[r, : len(seq)] = seq
-            mask[r, : len(seq)] = 1
-            for k, (a, c) in enumerate(spans):
-                span_mask[r, k, a:c] = 1.0
+        ids, mask, span_mask = _arrays(rows[b : b + 64])
         (s,) = session.run(["sentiment"], {"input_ids": ids, "attention_mask": mask, "span_mask": span_mask})
         z = s / temperature
         e = np.exp(z - z.max(-1, keepdims=True))

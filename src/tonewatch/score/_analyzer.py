@@ -350,70 +350,8 @@ class Analyzer:
     def _plan(self, model: OnnxModel, texts: list[str]) -> list[_Plan]:
         plans = [_Plan(t, split_sentences(t)) for t in texts]
         if self.reads_sentences_in_context and model.pools_spans:
-            self._plan_in_context(model, [p for p in plans if len(p.text) <= _WHOLE_MAX_CHARS])
-            long = [p for p in plans if p.whole is None]
-            if long:
-                self._plan_alone(model, long)
-            return plans
-        return self._plan_alone(model, plans)
-
-    def _plan_in_context(self, model: OnnxModel, plans: list[_Plan]) -> None:
-        """Whole texts as their sentences' pieces between the special tokens, each sentence a span.
-
-        Splits fall on whitespace and normalisation is local, so the joined pieces are the whole text's
-        own tokens (tested). Texts too long for one sequence keep ``whole`` None (read as windows).
-        """
-        limit = model.max_tokens
-        head, tail = model.special_affixes()
-        encoded = iter(model.encode([normalize_for_model(p.text[a:b]) for p in plans for a, b in p.units]))
-        for plan in plans:
-            pieces = [next(encoded) for _ in plan.units]
-            if len(plan.units) == 1:
-                if len(pieces[0]) <= limit:
-                    plan.whole = pieces[0]
-                continue
-            whole = pieces[0][:head]
-            spans: list[tuple[int, int]] = []
-            for ids in pieces:
-                start = len(whole)
-                whole += ids[head : len(ids) - tail]
-                spans.append((start, len(whole)))
-            whole += pieces[0][len(pieces[0]) - tail :]
-            if len(whole) <= limit:
-                plan.whole, plan.spans = whole, spans
-
-    def _plan_alone(self, model: OnnxModel, plans: list[_Plan]) -> list[_Plan]:
-        """Texts read whole (or as windows) and each sentence of a multi-sentence text read on its own."""
-        limit = model.max_tokens
-        # a text far longer than one window is never read whole: skip tokenizing it whole
-        whole_ids: list[list[int] | None] = [None] * len(plans)
-        fits = [i for i, p in enumerate(plans) if len(p.units) == 1 or len(p.text) <= _WHOLE_MAX_CHARS]
-        multi = [p for p in plans if len(p.units) > 1]
-        unit_texts = [normalize_for_model(p.text[a:b]) for p in multi for a, b in p.units]
-        # one tokenizer call for texts and sentences: each call has a fixed cost worth a short message
-        encoded = model.encode([normalize_for_model(plans[i].text) for i in fits] + unit_texts)
-        for i, ids in zip(fits, encoded, strict=False):
-            whole_ids[i] = ids
-        unit_ids = iter(encoded[len(fits) :])
-        for plan, whole in zip(plans, whole_ids, strict=True):
-            if whole is not None and len(whole) <= limit:
-                plan.whole = whole
-            if len(plan.units) == 1 and plan.whole is not None:
-                continue
-            pieces: list[list[tuple[Span, list[int]]]] = []
-            for span in plan.units:
-                seq = whole if len(plan.units) == 1 and whole is not None else next(unit_ids)
-                if len(seq) <= limit:
-                    pieces.append([(span, seq)])
-                else:
-                    pieces.append(fit_pieces(plan.text, span, model.encode, model.count_words, limit))
-            plan.pieces = [[seq for _, seq in unit] for unit in pieces]
-            if plan.whole is None:
-                flat = [(span, len(seq)) for unit in pieces for span, seq in unit]
-                plan.windows = [seq for _, seq in pack_windows(plan.text, flat, model.encode, limit)]
-            if len(plan.units) == 1:
-                plan.pieces = []
-        return plans
+            return _plan_in_context(model, plans)
+        return _plan_alone(model, plans)
 
     # -- composing the result
     def _compose(
@@ -575,6 +513,74 @@ class Analyzer:
         if pos >= MIXED_MIN and neg >= MIXED_MIN:
             return pos * neg
         return None
+
+
+def _plan_in_context(model: OnnxModel, plans: list[_Plan]) -> list[_Plan]:
+    """Whole texts as their sentences' pieces between the special tokens, each sentence a span.
+
+    Splits fall on whitespace and normalisation is local, so the joined pieces are the whole text's
+    own tokens (tested). A text too long for one sequence is read as windows, its sentences alone.
+    """
+    limit = model.max_tokens
+    head, tail = model.special_affixes()
+    encoded = iter(model.encode([normalize_for_model(p.text[a:b]) for p in plans for a, b in p.units]))
+    for plan in plans:
+        pieces = [next(encoded) for _ in plan.units]
+        if len(plan.units) == 1:
+            _read_alone(model, plan, pieces[0], pieces)
+        elif head + tail + sum(len(ids) - head - tail for ids in pieces) > limit:
+            _read_alone(model, plan, None, pieces)
+        else:
+            whole = pieces[0][:head]
+            for ids in pieces:
+                start = len(whole)
+                whole += ids[head : len(ids) - tail]
+                plan.spans.append((start, len(whole)))
+            plan.whole = whole + pieces[0][len(pieces[0]) - tail :]
+    return plans
+
+
+def _plan_alone(model: OnnxModel, plans: list[_Plan]) -> list[_Plan]:
+    """Texts read whole (or as windows) and each sentence of a multi-sentence text read on its own."""
+    # a text far longer than one window is never read whole: skip tokenizing it whole
+    whole_ids: list[list[int] | None] = [None] * len(plans)
+    fits = [i for i, p in enumerate(plans) if len(p.units) == 1 or len(p.text) <= _WHOLE_MAX_CHARS]
+    multi = [p for p in plans if len(p.units) > 1]
+    unit_texts = [normalize_for_model(p.text[a:b]) for p in multi for a, b in p.units]
+    # one tokenizer call for texts and sentences: each call has a fixed cost worth a short message
+    encoded = model.encode([normalize_for_model(plans[i].text) for i in fits] + unit_texts)
+    for i, ids in zip(fits, encoded, strict=False):
+        whole_ids[i] = ids
+    unit_ids = iter(encoded[len(fits) :])
+    for plan, whole in zip(plans, whole_ids, strict=True):
+        if len(plan.units) == 1:
+            assert whole is not None  # one-sentence texts are always tokenized whole
+            _read_alone(model, plan, whole, [whole])
+        else:
+            _read_alone(model, plan, whole, [next(unit_ids) for _ in plan.units])
+    return plans
+
+
+def _read_alone(model: OnnxModel, plan: _Plan, whole: list[int] | None, unit_ids: list[list[int]]) -> None:
+    """Fill ``plan`` from its tokens: the whole text if it fits (else windows of sentences), and each
+    sentence of a multi-sentence text as its own sequence (split at words when it is itself too long)."""
+    limit = model.max_tokens
+    if whole is not None and len(whole) <= limit:
+        plan.whole = whole
+    if len(plan.units) == 1 and plan.whole is not None:
+        return
+    pieces: list[list[tuple[Span, list[int]]]] = []
+    for span, seq in zip(plan.units, unit_ids, strict=True):
+        if len(seq) <= limit:
+            pieces.append([(span, seq)])
+        else:
+            pieces.append(fit_pieces(plan.text, span, model.encode, model.count_words, limit))
+    plan.pieces = [[seq for _, seq in unit] for unit in pieces]
+    if plan.whole is None:
+        flat = [(span, len(seq)) for unit in pieces for span, seq in unit]
+        plan.windows = [seq for _, seq in pack_windows(plan.text, flat, model.encode, limit)]
+    if len(plan.units) == 1:
+        plan.pieces = []
 
 
 def _content_lengths(text: str, units: Sequence[Span]) -> list[int]:

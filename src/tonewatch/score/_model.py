@@ -32,6 +32,7 @@ __all__ = [
     "OnnxRunner",
     "plan_batches",
     "read_manifest",
+    "span_rows",
     "spread",
     "verify_files",
 ]
@@ -114,6 +115,15 @@ class ModelOutputs:
     emotions: NDArray[np.float32]  # [rows, 28] logits
     sarcasm: NDArray[np.float32]  # [rows] logits
     span_rows: tuple[int, ...] = ()
+
+
+def span_rows(n: int, spans: Sequence[Sequence[tuple[int, int]]]) -> list[int]:
+    """The output row of each sequence's first extra span: they follow the ``n`` whole-sequence rows in order."""
+    rows, row = [], n
+    for s in spans:
+        rows.append(row)
+        row += len(s)
+    return rows
 
 
 # The fixed cost of one forward pass, in padded tokens: what splitting a batch must save to be worth it.
@@ -270,7 +280,7 @@ class OnnxRunner:
         if spans is not None and (not self._spans or len(spans) != n):
             raise ModelError("sentence spans need a span-pooling model and one span list per sequence")
         extra = [len(s) for s in spans] if spans is not None else [0] * n
-        starts = np.concatenate([[n], n + np.cumsum(extra)]).astype(int)
+        starts = span_rows(n, spans or ())
         order = sorted(range(n), key=lambda i: len(sequences[i]))
         batches = spread(plan_batches([len(sequences[i]) for i in order], max(batch_size, 1)), self.workers)
 
@@ -300,7 +310,7 @@ class OnnxRunner:
         for sel, arrays in results:
             if not out:
                 tail = [a.shape[2:] if self._spans else a.shape[1:] for a in arrays]
-                out = [np.zeros((int(starts[-1]), *t), dtype=np.float32) for t in tail]
+                out = [np.zeros((n + sum(extra), *t), dtype=np.float32) for t in tail]
             for target, a in zip(out, arrays, strict=True):
                 if not self._spans:
                     target[sel] = a
@@ -329,10 +339,8 @@ class OnnxModel(OnnxRunner):
     ) -> ModelOutputs:
         """Raw logits of the three heads for token sequences (and their ``spans``), in input order."""
         sentiment, emotions, sarcasm = self.run_outputs(sequences, batch_size, spans)
-        starts = [len(sequences)]
-        for s in spans or ():
-            starts.append(starts[-1] + len(s))
-        return ModelOutputs(sentiment, emotions, sarcasm, tuple(starts[:-1]) if spans is not None else ())
+        rows = tuple(span_rows(len(sequences), spans)) if spans is not None else ()
+        return ModelOutputs(sentiment, emotions, sarcasm, rows)
 
     def submit(
         self,
