@@ -102,10 +102,10 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
-def bench_tonewatch(messages: list[str], threads: int, repeats: int) -> dict[str, Any]:
+def bench_tonewatch(messages: list[str], threads: int, repeats: int, model_dir: Path | None = None) -> dict[str, Any]:
     from tonewatch.score import Analyzer
 
-    analyzer = Analyzer(threads=threads).load()
+    analyzer = Analyzer(model_dir, threads=threads).load()
     analyzer.analyze_batch(messages[:64], batch_size=32)  # warm-up
     rates, cpu = [], []
     for _ in range(repeats):
@@ -132,6 +132,25 @@ def bench_tonewatch(messages: list[str], threads: int, repeats: int) -> dict[str
         "model_version": analyzer.model_version,
         "precision": analyzer.manifest.get("precision"),
     }
+
+
+def bench_in_context(messages: list[str], threads: int, repeats: int) -> dict[str, Any]:
+    """The analyzer with the bundled model's files but sentences pooled from each message's one forward pass.
+
+    Speed only: the bundled model's manifest says ``alone`` because its in-context sentence readings were not
+    good enough (``training/README.md``); this row shows what a model that qualifies would gain.
+    """
+    import shutil
+
+    from tonewatch.score._model import BUNDLED_MODEL_DIR
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "model"
+        shutil.copytree(BUNDLED_MODEL_DIR, folder)
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest["sentences"] = {"read": "in_context"}
+        (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        return bench_tonewatch(messages, threads, repeats, folder)
 
 
 def bench_vader(messages: list[str], repeats: int) -> dict[str, Any]:
@@ -281,6 +300,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--checkpoint", type=Path, default=ROOT / "training" / "runs" / "main" / "best.pt")
+    ap.add_argument(
+        "--in-context",
+        action="store_true",
+        help="also time sentences pooled from each message's forward pass (speed only; see training/README.md)",
+    )
     args = ap.parse_args()
 
     from rich.console import Console
@@ -296,6 +320,10 @@ def main() -> None:
         load = bench_load(args.threads)
     with console.status("tonewatch..."):
         tw = bench_tonewatch(messages, args.threads, args.repeats)
+    in_context = None
+    if args.in_context:
+        with console.status("tonewatch, sentences in context..."):
+            in_context = bench_in_context(messages, args.threads, args.repeats)
     with console.status("VADER..."):
         vader = bench_vader(messages, args.repeats)
     with console.status("PyTorch/transformers..."):
@@ -315,6 +343,7 @@ def main() -> None:
         "messages": len(messages),
         "mean_chars": round(sum(map(len, messages)) / len(messages), 1),
         "tonewatch": tw,
+        "tonewatch_in_context": in_context,
         "vader": vader,
         "pytorch": torch_r,
         "pytorch_same_sequences": torch_s,
@@ -346,6 +375,19 @@ def _print(console: Any, r: dict[str, Any]) -> None:
     t.add_row("tonewatch, one message p50", f"{tw['single_p50_ms']:.1f} ms", "", "", "", "", "")
     p95 = tw["single_p95_ms"]
     t.add_row("tonewatch, one message p95", f"{p95:.1f} ms", "< 10 ms", ok(p95 < 10), "", "", "")
+    ic = r.get("tonewatch_in_context")
+    if ic:
+        ic_rate = ic["batch_msgs_per_s"]
+        vs_torch = "" if "skipped" in pt else f"{ic_rate / pt['msgs_per_s']:.2f}× PyTorch"
+        t.add_row(
+            "  sentences in context (speed only)",
+            f"{ic_rate:,.0f} msg/s",
+            "info",
+            "",
+            f"{ic_rate / rate:.2f}× alone; {vs_torch}",
+            f"{ic['cpu_ms_per_msg']:.2f}",
+            "",
+        )
     if "skipped" in vader:
         t.add_row("VADER (lexicon)", "skipped", "", "", vader["skipped"], "", "")
     else:
