@@ -33,17 +33,18 @@ def test_a_dead_consumers_messages_are_reclaimed_and_counted(
 ) -> None:
     async def scenario() -> None:
         ids = await _fill(redis_url, redis_stream, 5)
-        dead = RedisStreamSource(redis_url, redis_stream, "g", consumer="dead", claim_idle=0.3)
+        # idle time long enough that a slow machine closing one consumer and starting the next stays under it
+        dead = RedisStreamSource(redis_url, redis_stream, "g", consumer="dead", claim_idle=1.5)
         await dead.start()
         taken = await dead.fetch(10, 0.5)
         assert [d.id for d in taken] == ids
         assert all(d.deliveries == 1 for d in taken)
         await dead.close()  # dies without acknowledging anything
 
-        alive = RedisStreamSource(redis_url, redis_stream, "g", consumer="alive", claim_idle=0.3, reclaim_interval=0.05)
+        alive = RedisStreamSource(redis_url, redis_stream, "g", consumer="alive", claim_idle=1.5, reclaim_interval=0.05)
         await alive.start()
         assert await alive.fetch(10, 0.05) == []  # not idle long enough yet
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(1.55)
         got = await alive.fetch(10, 0.1)
         assert sorted(d.id for d in got) == ids
         assert all(d.deliveries == 2 for d in got)
