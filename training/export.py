@@ -3,9 +3,9 @@
     python -m training.export --checkpoint training/runs/main/best.pt --out src/tonewatch/score/model
 
 Steps: ONNX export (fp32, span pooling: see ``tonewatch.learn._export``) -> int8 dynamic quantisation,
-kept only if validation accuracy
-and macro-recall drop by <= 0.5 points -> temperature scaling fitted on validation data
-(ECE reported with two-fold cross-fitting so the figure is not fitted on itself) ->
+kept only if validation accuracy and macro-recall drop by <= 0.5 points, else with the fewest groups of
+matrix products in fp32 that keep it there, else fp32 (``tonewatch.learn._quantize``) -> temperature scaling
+fitted on validation data (ECE reported with two-fold cross-fitting so the figure is not fitted on itself) ->
 GoEmotions per-label thresholds -> how sentences are read (alone or pooled in context, measured on
 validation pairs: ``training/spans.py``) -> per-language validation figures -> manifest.json with
 sha256 of every file. Only ``onnxruntime`` runs the exported model here, exactly as at run time.
@@ -25,11 +25,13 @@ import numpy as np
 from tonewatch.learn._calibration import crossfit_ece, fit_temperature, softmax
 from tonewatch.learn._calibration import sentiment_report as shared_report
 from tonewatch.learn._export import SpanRunner as OnnxRunner
-from tonewatch.learn._export import export_span_onnx, quantize_int8
+from tonewatch.learn._export import export_span_onnx
 from tonewatch.learn._export import file_sha256 as sha256
+from tonewatch.learn._quantize import choose_precision
 from tonewatch.learn._torch_model import build_model, pretrained_encoder_config
 from training import data as D
 from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, multilabel_targets, tune_thresholds
+from training.quantize import measure, validation_sets
 from training.spans import measure_reading
 
 LICENCES = {
@@ -68,10 +70,8 @@ def main() -> None:
     from tonewatch.learn._torch_model import pretrained_base_path as base_model_path
 
     fp32 = args.work / "model.fp32.onnx"
-    int8 = args.work / "model.int8.onnx"
     print("exporting", flush=True)
     export_onnx(args.checkpoint, fp32)
-    quantize_int8(fp32, int8)
     tok_src = base_model_path() / "tokenizer.json"
 
     _, s_va = D.tweeteval_sentiment()
@@ -79,37 +79,25 @@ def main() -> None:
     _, g_dev = D.goemotions()
     _, z_va = D.sarcasm()
 
-    results: dict[str, dict[str, Any]] = {}
-    outputs: dict[str, dict[str, np.ndarray]] = {}
-    for name, path in (("fp32", fp32), ("int8", int8)):
-        r = OnnxRunner(path, tok_src)
-        o = {"tweeteval": r.run(s_va.texts).sentiment, "airline": r.run(a_ho.texts).sentiment}
-        outputs[name] = o
-        y = np.array(s_va.labels)
-        ya = np.array(a_ho.labels)
-        results[name] = {
-            "tweeteval": sentiment_report(o["tweeteval"], y, 1.0),
-            "airline": sentiment_report(o["airline"], ya, 1.0),
-        }
-        print(name, json.dumps({k: {m: v[m] for m in ("accuracy", "macro_recall")} for k, v in results[name].items()}))
-    drop = max(
-        results["fp32"][s][m] - results["int8"][s][m]
-        for s in ("tweeteval", "airline")
-        for m in ("accuracy", "macro_recall")
-    )
-    use_int8 = drop <= 0.005 and not args.force_fp32
-    chosen = "int8" if use_int8 else "fp32"
-    print(f"largest drop int8 vs fp32: {drop * 100:.2f} points -> shipping {chosen}", flush=True)
+    sets = validation_sets()
+    if args.force_fp32:
+        chosen_file, quantization = fp32, {"chosen": "fp32", "rule": "--force-fp32", "fp32_groups": []}
+    else:
+        chosen_file, quantization = choose_precision(
+            fp32, args.work, lambda path: measure(path, tok_src, sets), log=lambda line: print(line, flush=True)
+        )
+    chosen = quantization["chosen"]
+    print(f"shipping {chosen} (fp32 groups: {quantization['fp32_groups']})", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
     for old in args.out.glob("*.onnx"):
         old.unlink()
     model_file = args.out / "model.onnx"
-    shutil.copy(int8 if use_int8 else fp32, model_file)
+    shutil.copy(chosen_file, model_file)
     shutil.copy(tok_src, args.out / "tokenizer.json")
 
     runner = OnnxRunner(model_file, args.out / "tokenizer.json")
-    o = outputs[chosen]
+    o = {"tweeteval": runner.run(s_va.texts).sentiment, "airline": runner.run(a_ho.texts).sentiment}
     y = np.array(s_va.labels)
     ya = np.array(a_ho.labels)
     t = fit_temperature(o["tweeteval"], y)
@@ -143,13 +131,7 @@ def main() -> None:
         "pooling": "spans",
         "encoder": pretrained_encoder_config(),
         "precision": chosen,
-        "quantization": {
-            "chosen": chosen,
-            "rule": "int8 only if validation accuracy and macro-recall drop <= 0.5 points",
-            "largest_drop_points": round(drop * 100, 3),
-            "fp32": results["fp32"],
-            "int8": results["int8"],
-        },
+        "quantization": quantization,
         "max_tokens": 128,
         "normalization": "tonewatch.score._normalize.normalize_for_model",
         "labels": {

@@ -152,3 +152,92 @@ def test_shifting_the_sentiment_bias_moves_every_span_s_logits_by_the_shift(
         after["sentiment"] - before["sentiment"], np.broadcast_to([0.5, -0.25, 0.0], (2, 2, 3)), atol=1e-5
     )
     np.testing.assert_allclose(after["emotions"], before["emotions"], atol=1e-6)
+
+
+def _ops(path: Path) -> dict[str, str]:
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    return {n.name: n.op_type for n in graph.node}
+
+
+def test_matrix_products_group_by_layer_role_and_heads(exported: tuple[MultiTask, Path]) -> None:
+    from tonewatch.learn._quantize import matmul_groups
+
+    groups = matmul_groups(exported[1])
+    assert {k: len(v) for k, v in groups.items()} == {
+        "layer0.attention": 4,  # query, key, value, output projection
+        "layer0.ffn_in": 1,
+        "layer0.ffn_out": 1,
+        "heads": 3,  # sentiment, emotions, sarcasm; attention scores and span pooling are not weights
+    }
+
+
+def test_excluded_products_stay_fp32_and_their_weights_come_back_exactly(
+    exported: tuple[MultiTask, Path], tmp_path: Path
+) -> None:
+    from tonewatch.learn._quantize import matmul_groups
+
+    model, path = exported
+    keep = matmul_groups(path)["layer0.ffn_out"]
+    mixed = tmp_path / "mixed.onnx"
+    quantize_int8(path, mixed, keep)
+    ops = _ops(mixed)
+    assert all(ops[name] == "MatMul" for name in keep)
+    assert sum(op == "MatMulInteger" for op in ops.values()) == 4 + 1 + 3
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    recovered = recover_state_dict(mixed)
+    assert set(recovered) == set(state)
+    ffn_out = "encoder.encoder.layer.0.output.dense.weight"
+    np.testing.assert_array_equal(recovered[ffn_out], state[ffn_out])
+    query = "encoder.encoder.layer.0.attention.self.query.weight"
+    assert 0 < float(np.abs(recovered[query] - state[query]).max()) <= float(np.abs(state[query]).max()) / 127
+    ids, mask = _batch()
+    spans = mask[:, None, :].astype(np.float32)
+    full, part = _run(path, ids, mask, spans), _run(mixed, ids, mask, spans)
+    np.testing.assert_allclose(part["sentiment"], full["sentiment"], atol=0.05)
+
+
+def _harm(path: Path, harmful: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Figures that fall by ``harmful[node]`` for every listed node the file quantises."""
+    ops = _ops(path)
+    lost = sum(v for node, v in harmful.items() if node not in ops or ops[node] != "MatMul")
+    return {"set": {"accuracy": 0.8 - lost, "macro_recall": 0.7 - lost / 2}}
+
+
+@pytest.mark.parametrize(
+    ("harm", "chosen", "kept"),
+    [
+        ({}, "int8", []),  # int8 inside the rule: nothing stays fp32
+        ({"ffn_out": 0.008}, "int8-mixed", ["layer0.ffn_out"]),
+        ({"ffn_out": 0.005, "ffn_in": 0.004, "attention": 0.003}, "int8-mixed", ["layer0.ffn_out", "layer0.ffn_in"]),
+        ({"ffn_out": 0.01, "ffn_in": 0.01, "attention": 0.01, "heads": 0.01}, "fp32", None),
+    ],
+)
+def test_the_search_keeps_the_most_harmful_groups_fp32_until_the_rule_holds(
+    exported: tuple[MultiTask, Path], tmp_path: Path, harm: dict[str, float], chosen: str, kept: list[str] | None
+) -> None:
+    from tonewatch.learn._quantize import MAX_GROUPS, choose_precision, matmul_groups
+
+    _, path = exported
+    groups = matmul_groups(path)
+    # the harm of a group is spread over its nodes, so a group only recovers it whole when all stay fp32
+    harmful = {
+        node: v / len(groups[g])
+        for g, nodes in groups.items()
+        for node in nodes
+        for role, v in harm.items()
+        if g.endswith(role)
+    }
+    file, report = choose_precision(path, tmp_path, lambda p: _harm(p, harmful), log=lambda _line: None)
+    assert report["chosen"] == chosen
+    if kept is not None:
+        assert report["fp32_groups"] == kept
+    if chosen == "fp32":
+        assert file == path
+        assert len(report["fp32_groups"]) == MAX_GROUPS
+    else:
+        assert report["largest_drop_points"] <= 0.5
+        ops = _ops(file)
+        assert all(ops[node] == "MatMul" for g in report["fp32_groups"] for node in groups[g])
+        assert any(op == "MatMulInteger" for op in ops.values())

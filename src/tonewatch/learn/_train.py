@@ -26,14 +26,13 @@ import numpy as np
 from tonewatch._errors import InputError, NotFoundError, require_extra
 
 from ._adapt_settings import AdaptSettings
-from ._calibration import crossfit_ece, fit_temperature, macro_recall, sentiment_report
+from ._calibration import crossfit_ece, fit_temperature, sentiment_report
 from ._train_data import SENTIMENT_LABELS, LabelledData, stratified_split
 
 if TYPE_CHECKING:
     from ._adapt import AdaptOutcome, ProgressFn
 
 __all__ = [
-    "INT8_MAX_DROP",
     "TrainReport",
     "build_manifest",
     "default_version",
@@ -43,7 +42,6 @@ __all__ = [
     "train_model",
 ]
 
-INT8_MAX_DROP = 0.005  # the bundled model's rule: int8 only if accuracy and macro-recall drop <= 0.5 points
 _PURPOSE = "tonewatch train"
 
 
@@ -224,7 +222,8 @@ def train_model(
     from tonewatch.settings import Settings
 
     from ._adapt import Examples, adapt, model_outputs
-    from ._export import SpanRunner, export_span_onnx, file_sha256, quantize_int8, shift_sentiment_bias
+    from ._export import SpanRunner, export_span_onnx, file_sha256, shift_sentiment_bias
+    from ._quantize import Metrics, choose_precision
     from ._registry import check_version_name
     from ._torch_model import ENCODER_FIELDS, base_encoder_config, load_model_folder
 
@@ -269,36 +268,31 @@ def train_model(
     try:
         work = staging / "work"
         work.mkdir()
-        fp32, int8 = work / "model.fp32.onnx", work / "model.int8.onnx"
+        fp32 = work / "model.fp32.onnx"
         say("exporting ONNX (fp32) and quantising (int8)")
         if progress is not None:
             progress("export", 0, 3)
         export_span_onnx(model, fp32)
         if progress is not None:
             progress("export", 1, 3)
-        quantize_int8(fp32, int8)
+        y = np.array(held_labels)
+        tok = base_dir / "tokenizer.json"
+
+        def held_logits(path: Path) -> Any:
+            return SpanRunner(path, tok, max_tokens=max_tokens, threads=settings.threads).run(held_texts).sentiment
+
+        def held_metrics(path: Path) -> Metrics:
+            return {"heldout": sentiment_report(held_logits(path), y, 1.0, SENTIMENT_LABELS)}
+
+        chosen_file, quantization = choose_precision(fp32, work, held_metrics, log=say)
+        chosen = str(quantization["chosen"])
         if progress is not None:
             progress("export", 2, 3)
-        y = np.array(held_labels)
-        logits: dict[str, Any] = {}
-        for name, path, tok in (
-            ("base", base_dir / "model.onnx", base_dir / "tokenizer.json"),
-            ("fp32", fp32, base_dir / "tokenizer.json"),
-            ("int8", int8, base_dir / "tokenizer.json"),
-        ):
-            runner = SpanRunner(path, tok, max_tokens=max_tokens, threads=settings.threads)
-            logits[name] = runner.run(held_texts).sentiment
+        logits: dict[str, Any] = {"base": held_logits(base_dir / "model.onnx"), chosen: held_logits(chosen_file)}
         if progress is not None:
             progress("export", 3, 3)
-        reports = {k: sentiment_report(logits[k], y, 1.0, SENTIMENT_LABELS) for k in ("fp32", "int8")}
-        pred = {k: logits[k].argmax(1) for k in ("fp32", "int8")}
-        drop = max(
-            float((pred["fp32"] == y).mean() - (pred["int8"] == y).mean()),
-            macro_recall(y, pred["fp32"], 3) - macro_recall(y, pred["int8"], 3),
-        )
-        chosen = "int8" if drop <= INT8_MAX_DROP else "fp32"
-        say(f"largest held-out drop int8 vs fp32: {drop * 100:.2f} points -> shipping {chosen}")
-        shutil.copyfile(int8 if chosen == "int8" else fp32, staging / "model.onnx")
+        say(f"shipping {chosen} (held-out drop against fp32: {quantization['largest_drop_points']:.2f} points)")
+        shutil.copyfile(chosen_file, staging / "model.onnx")
         shutil.copyfile(base_dir / "tokenizer.json", staging / "tokenizer.json")
         shutil.rmtree(work)
 
@@ -333,13 +327,7 @@ def train_model(
             version=version,
             encoder={k: encoder[k] for k in ENCODER_FIELDS if k in encoder},
             precision=chosen,
-            quantization={
-                "chosen": chosen,
-                "rule": "int8 only if held-out accuracy and macro-recall drop <= 0.5 points",
-                "largest_drop_points": round(drop * 100, 3),
-                "fp32": reports["fp32"],
-                "int8": reports["int8"],
-            },
+            quantization=quantization,
             temperature=temperature,
             ece_crossfit=ece_cf,
             ece_in_sample=ece_in,
