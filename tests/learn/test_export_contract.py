@@ -161,18 +161,6 @@ def _ops(path: Path) -> dict[str, str]:
     return {n.name: n.op_type for n in graph.node}
 
 
-def test_matrix_products_group_by_layer_role_and_heads(exported: tuple[MultiTask, Path]) -> None:
-    from tonewatch.learn._quantize import matmul_groups
-
-    groups = matmul_groups(exported[1])
-    assert {k: len(v) for k, v in groups.items()} == {
-        "layer0.attention": 4,  # query, key, value, output projection
-        "layer0.ffn_in": 1,
-        "layer0.ffn_out": 1,
-        "heads": 3,  # sentiment, emotions, sarcasm; attention scores and span pooling are not weights
-    }
-
-
 def test_excluded_products_stay_fp32_and_their_weights_come_back_exactly(
     exported: tuple[MultiTask, Path], tmp_path: Path
 ) -> None:
@@ -196,48 +184,3 @@ def test_excluded_products_stay_fp32_and_their_weights_come_back_exactly(
     spans = mask[:, None, :].astype(np.float32)
     full, part = _run(path, ids, mask, spans), _run(mixed, ids, mask, spans)
     np.testing.assert_allclose(part["sentiment"], full["sentiment"], atol=0.05)
-
-
-def _harm(path: Path, harmful: dict[str, float]) -> dict[str, dict[str, float]]:
-    """Figures that fall by ``harmful[node]`` for every listed node the file quantises."""
-    ops = _ops(path)
-    lost = sum(v for node, v in harmful.items() if node not in ops or ops[node] != "MatMul")
-    return {"set": {"accuracy": 0.8 - lost, "macro_recall": 0.7 - lost / 2}}
-
-
-@pytest.mark.parametrize(
-    ("harm", "chosen", "kept"),
-    [
-        ({}, "int8", []),  # int8 inside the rule: nothing stays fp32
-        ({"ffn_out": 0.008}, "int8-mixed", ["layer0.ffn_out"]),
-        ({"ffn_out": 0.005, "ffn_in": 0.004, "attention": 0.003}, "int8-mixed", ["layer0.ffn_out", "layer0.ffn_in"]),
-        ({"ffn_out": 0.01, "ffn_in": 0.01, "attention": 0.01, "heads": 0.01}, "fp32", None),
-    ],
-)
-def test_the_search_keeps_the_most_harmful_groups_fp32_until_the_rule_holds(
-    exported: tuple[MultiTask, Path], tmp_path: Path, harm: dict[str, float], chosen: str, kept: list[str] | None
-) -> None:
-    from tonewatch.learn._quantize import MAX_GROUPS, choose_precision, matmul_groups
-
-    _, path = exported
-    groups = matmul_groups(path)
-    # the harm of a group is spread over its nodes, so a group only recovers it whole when all stay fp32
-    harmful = {
-        node: v / len(groups[g])
-        for g, nodes in groups.items()
-        for node in nodes
-        for role, v in harm.items()
-        if g.endswith(role)
-    }
-    file, report = choose_precision(path, tmp_path, lambda p: _harm(p, harmful), log=lambda _line: None)
-    assert report["chosen"] == chosen
-    if kept is not None:
-        assert report["fp32_groups"] == kept
-    if chosen == "fp32":
-        assert file == path
-        assert len(report["fp32_groups"]) == MAX_GROUPS
-    else:
-        assert report["largest_drop_points"] <= 0.5
-        ops = _ops(file)
-        assert all(ops[node] == "MatMul" for g in report["fp32_groups"] for node in groups[g])
-        assert any(op == "MatMulInteger" for op in ops.values())
