@@ -74,8 +74,6 @@ def main() -> None:
     export_onnx(args.checkpoint, fp32)
     tok_src = base_model_path() / "tokenizer.json"
 
-    _, s_va = D.tweeteval_sentiment()
-    _, a_ho = D.airline()
     _, g_dev = D.goemotions()
     _, z_va = D.sarcasm()
 
@@ -97,9 +95,8 @@ def main() -> None:
     shutil.copy(tok_src, args.out / "tokenizer.json")
 
     runner = OnnxRunner(model_file, args.out / "tokenizer.json")
-    o = {"tweeteval": runner.run(s_va.texts).sentiment, "airline": runner.run(a_ho.texts).sentiment}
-    y = np.array(s_va.labels)
-    ya = np.array(a_ho.labels)
+    o = {name: runner.run(texts).sentiment for name, (texts, _) in sets.items()}
+    y, ya = sets["tweeteval"][1], sets["airline"][1]
     t = fit_temperature(o["tweeteval"], y)
     ece_cf, ece_in = crossfit_ece(o["tweeteval"], y)
     g = runner.run(g_dev.texts)

@@ -65,9 +65,13 @@ def choose_precision(
     work: Path,
     metrics: Callable[[Path], Metrics],
     *,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """The file to ship (whole int8, int8 with a few fp32 groups, or fp32) and the report for the manifest."""
+    """The file to ship (whole int8, int8 with a few fp32 groups, or fp32) and the report for the manifest.
+
+    ``log`` gets one line per file measured (the search can take minutes on a big validation set).
+    """
+    say = log or (lambda _line: None)
     base = metrics(fp32)
     whole = work / "model.int8.onnx"
     quantize_int8(fp32, whole)
@@ -76,7 +80,7 @@ def choose_precision(
     rule = f"int8 only if validation accuracy and macro-recall drop <= {RULE * 100:.1f} points"
     report: dict[str, Any] = {"rule": rule}
     report.update(fp32=base, int8=whole_metrics, int8_drop_points=round(drop * 100, 3))
-    log(f"int8: largest drop {drop * 100:.2f} points")
+    say(f"int8: largest drop {drop * 100:.2f} points")
     if drop <= RULE:
         return whole, {**report, "chosen": "int8", "fp32_groups": [], "largest_drop_points": round(drop * 100, 3)}
 
@@ -86,7 +90,7 @@ def choose_precision(
     for name, nodes in groups.items():
         quantize_int8(fp32, trial, nodes)
         single[name] = quantization_drop(base, metrics(trial))
-        log(f"int8 but {name} in fp32: largest drop {single[name] * 100:.2f} points")
+        say(f"int8 but {name} in fp32: largest drop {single[name] * 100:.2f} points")
     report["drop_with_one_group_fp32"] = {k: round(v * 100, 3) for k, v in sorted(single.items(), key=lambda kv: kv[1])}
     kept: list[str] = []
     mixed = work / "model.int8-mixed.onnx"
@@ -95,7 +99,7 @@ def choose_precision(
         quantize_int8(fp32, mixed, [n for g in kept for n in groups[g]])
         mixed_metrics = metrics(mixed)
         drop = quantization_drop(base, mixed_metrics)
-        log(f"int8 but {', '.join(kept)} in fp32: largest drop {drop * 100:.2f} points")
+        say(f"int8 but {', '.join(kept)} in fp32: largest drop {drop * 100:.2f} points")
         if drop <= RULE:
             report.update(chosen="int8-mixed", fp32_groups=kept, int8_mixed=mixed_metrics)
             return mixed, {**report, "largest_drop_points": round(drop * 100, 3)}
