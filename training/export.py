@@ -31,7 +31,7 @@ from tonewatch.learn._quantize import choose_precision
 from tonewatch.learn._torch_model import build_model, pretrained_encoder_config
 from training import data as D
 from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, multilabel_targets, tune_thresholds
-from training.quantize import measure, validation_sets
+from training.quantize import figures, sentiment_logits, validation_sets
 from training.spans import measure_reading
 
 LICENCES = {
@@ -80,9 +80,14 @@ def main() -> None:
     sets = validation_sets()
     if args.force_fp32:
         chosen_file, quantization = fp32, {"chosen": "fp32", "rule": "--force-fp32", "fp32_groups": []}
+        o = sentiment_logits(fp32, tok_src, sets)
     else:
-        chosen_file, quantization = choose_precision(
-            fp32, args.work, lambda path: measure(path, tok_src, sets), log=lambda line: print(line, flush=True)
+        chosen_file, quantization, o = choose_precision(
+            fp32,
+            args.work,
+            lambda path: sentiment_logits(path, tok_src, sets),
+            lambda logits: figures(logits, sets),
+            log=lambda line: print(line, flush=True),
         )
     chosen = quantization["chosen"]
     print(f"shipping {chosen} (fp32 groups: {quantization['fp32_groups']})", flush=True)
@@ -95,7 +100,6 @@ def main() -> None:
     shutil.copy(tok_src, args.out / "tokenizer.json")
 
     runner = OnnxRunner(model_file, args.out / "tokenizer.json")
-    o = {name: runner.run(texts).sentiment for name, (texts, _) in sets.items()}
     y, ya = sets["tweeteval"][1], sets["airline"][1]
     t = fit_temperature(o["tweeteval"], y)
     ece_cf, ece_in = crossfit_ece(o["tweeteval"], y)

@@ -18,17 +18,24 @@ from tonewatch.learn._export import SpanRunner
 from tonewatch.learn._quantize import Metrics, choose_precision
 from training import data as D
 
-__all__ = ["measure", "validation_sets"]
+__all__ = ["Sets", "figures", "sentiment_logits", "validation_sets"]
 
 
-def measure(path: Path, tokenizer: Path, sets: dict[str, tuple[list[str], np.ndarray]]) -> Metrics:
-    """Sentiment figures (temperature 1) of one ONNX file on each validation set."""
+Sets = dict[str, tuple[list[str], np.ndarray]]
+
+
+def sentiment_logits(path: Path, tokenizer: Path, sets: Sets) -> dict[str, np.ndarray]:
+    """One ONNX file's sentiment logits on each validation set."""
     runner = SpanRunner(path, tokenizer)
-    labels = D.SENTIMENT_LABELS
-    return {name: sentiment_report(runner.run(texts).sentiment, y, 1.0, labels) for name, (texts, y) in sets.items()}
+    return {name: runner.run(texts).sentiment for name, (texts, _) in sets.items()}
 
 
-def validation_sets() -> dict[str, tuple[list[str], np.ndarray]]:
+def figures(logits: dict[str, np.ndarray], sets: Sets) -> Metrics:
+    """Sentiment figures (temperature 1) per set."""
+    return {name: sentiment_report(logits[name], y, 1.0, D.SENTIMENT_LABELS) for name, (_, y) in sets.items()}
+
+
+def validation_sets() -> Sets:
     """TweetEval sentiment validation and the airline hold-out, the sets the rule is measured on."""
     _, s_va = D.tweeteval_sentiment()
     _, a_ho = D.airline()
@@ -43,7 +50,9 @@ def main() -> None:
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     sets = validation_sets()
-    path, report = choose_precision(args.fp32, args.work, lambda p: measure(p, args.tokenizer, sets))
+    path, report, _ = choose_precision(
+        args.fp32, args.work, lambda p: sentiment_logits(p, args.tokenizer, sets), lambda o: figures(o, sets), log=print
+    )
     brief = {k: v for k, v in report.items() if k not in ("fp32", "int8", "int8_mixed")}
     print(path, json.dumps(brief, indent=1))
 

@@ -135,7 +135,10 @@ def test_the_search_keeps_the_most_harmful_groups_fp32_until_the_rule_holds(
         if g.endswith(role)
     }
     lines: list[str] = []
-    file, report = choose_precision(fp32, tmp_path, lambda p: _harm(p, harmful), log=lines.append)
+    file, report, scored = choose_precision(
+        fp32, tmp_path, lambda p: (p, _harm(p, harmful)), lambda out: out[1], log=lines.append
+    )
+    assert scored[0] == file  # what was run on the shipped file comes back with it
     assert report["chosen"] == chosen
     assert lines[0].startswith("int8: largest drop")
     if kept is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tonewatch._errors import require_extra
 
@@ -38,6 +38,7 @@ _ROLE = {
 }
 
 Metrics = dict[str, dict[str, Any]]
+R = TypeVar("R")  # what scoring one file on the validation data gives (logits)
 
 
 def matmul_groups(fp32: Path) -> dict[str, list[str]]:
@@ -63,33 +64,39 @@ def quantization_drop(fp32: Metrics, int8: Metrics) -> float:
 def choose_precision(
     fp32: Path,
     work: Path,
-    metrics: Callable[[Path], Metrics],
+    run: Callable[[Path], R],
+    figures: Callable[[R], Metrics],
     *,
     log: Callable[[str], None] | None = None,
-) -> tuple[Path, dict[str, Any]]:
-    """The file to ship (whole int8, int8 with a few fp32 groups, or fp32) and the report for the manifest.
+) -> tuple[Path, dict[str, Any], R]:
+    """The file to ship (whole int8, int8 with a few fp32 groups, or fp32), the report for the manifest,
+    and what ``run`` gave for that file (the caller calibrates on it instead of running the file again).
 
-    ``log`` gets one line per file measured (the search can take minutes on a big validation set).
+    ``run`` scores a file on the caller's validation data and ``figures`` turns that into accuracy and
+    macro-recall per set. ``log`` gets one line per file measured (the search can take minutes).
     """
     say = log or (lambda _line: None)
-    base = metrics(fp32)
+    base_out = run(fp32)
+    base = figures(base_out)
     whole = work / "model.int8.onnx"
     quantize_int8(fp32, whole)
-    whole_metrics = metrics(whole)
+    whole_out = run(whole)
+    whole_metrics = figures(whole_out)
     drop = quantization_drop(base, whole_metrics)
     rule = f"int8 only if validation accuracy and macro-recall drop <= {RULE * 100:.1f} points"
     report: dict[str, Any] = {"rule": rule}
     report.update(fp32=base, int8=whole_metrics, int8_drop_points=round(drop * 100, 3))
     say(f"int8: largest drop {drop * 100:.2f} points")
     if drop <= RULE:
-        return whole, {**report, "chosen": "int8", "fp32_groups": [], "largest_drop_points": round(drop * 100, 3)}
+        report.update(chosen="int8", fp32_groups=[], largest_drop_points=round(drop * 100, 3))
+        return whole, report, whole_out
 
     groups = matmul_groups(fp32)
     trial = work / "model.trial.onnx"
     single: dict[str, float] = {}
     for name, nodes in groups.items():
         quantize_int8(fp32, trial, nodes)
-        single[name] = quantization_drop(base, metrics(trial))
+        single[name] = quantization_drop(base, figures(run(trial)))
         say(f"int8 but {name} in fp32: largest drop {single[name] * 100:.2f} points")
     report["drop_with_one_group_fp32"] = {k: round(v * 100, 3) for k, v in sorted(single.items(), key=lambda kv: kv[1])}
     kept: list[str] = []
@@ -97,10 +104,13 @@ def choose_precision(
     for name in sorted(single, key=lambda k: single[k])[:MAX_GROUPS]:
         kept.append(name)
         quantize_int8(fp32, mixed, [n for g in kept for n in groups[g]])
-        mixed_metrics = metrics(mixed)
+        mixed_out = run(mixed)
+        mixed_metrics = figures(mixed_out)
         drop = quantization_drop(base, mixed_metrics)
         say(f"int8 but {', '.join(kept)} in fp32: largest drop {drop * 100:.2f} points")
         if drop <= RULE:
             report.update(chosen="int8-mixed", fp32_groups=kept, int8_mixed=mixed_metrics)
-            return mixed, {**report, "largest_drop_points": round(drop * 100, 3)}
-    return fp32, {**report, "chosen": "fp32", "fp32_groups": kept, "largest_drop_points": 0.0}
+            report.update(largest_drop_points=round(drop * 100, 3))
+            return mixed, report, mixed_out
+    report.update(chosen="fp32", fp32_groups=kept, largest_drop_points=0.0)
+    return fp32, report, base_out

@@ -281,14 +281,14 @@ def train_model(
         def held_logits(path: Path) -> Any:
             return SpanRunner(path, tok, max_tokens=max_tokens, threads=settings.threads).run(held_texts).sentiment
 
-        def held_metrics(path: Path) -> Metrics:
-            return {"heldout": sentiment_report(held_logits(path), y, 1.0, SENTIMENT_LABELS)}
+        def held_figures(logits: Any) -> Metrics:
+            return {"heldout": sentiment_report(logits, y, 1.0, SENTIMENT_LABELS)}
 
-        chosen_file, quantization = choose_precision(fp32, work, held_metrics, log=say)
+        chosen_file, quantization, chosen_logits = choose_precision(fp32, work, held_logits, held_figures, log=say)
         chosen = str(quantization["chosen"])
         if progress is not None:
             progress("export", 2, 3)
-        logits: dict[str, Any] = {"base": held_logits(base_dir / "model.onnx"), chosen: held_logits(chosen_file)}
+        logits: dict[str, Any] = {"base": held_logits(base_dir / "model.onnx"), chosen: chosen_logits}
         if progress is not None:
             progress("export", 3, 3)
         say(f"shipping {chosen} (held-out drop against fp32: {quantization['largest_drop_points']:.2f} points)")
