@@ -261,8 +261,8 @@ def main() -> None:
         for task, (ids, labels) in train.items():
             plan += [(task, b) for b in batches(ids, labels, args.batch_size, rng)]
         if args.span_groups:
-            groups = make_groups(tok, span_pool_items, sarcasm_items, args.span_groups, rng)
-            plan += [("spans", (b, [])) for b in span_batches(groups, args.batch_size, rng)]
+            composed = make_groups(tok, span_pool_items, sarcasm_items, args.span_groups, rng)
+            plan += [("spans", (b, [])) for b in span_batches(composed, args.batch_size, rng)]
         rng.shuffle(plan)
         for task, (xb, yb) in plan:
             if step >= stop_at:
