@@ -32,7 +32,7 @@ from tonewatch.learn._torch_model import build_model, pretrained_encoder_config
 from training import data as D
 from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, multilabel_targets, tune_thresholds
 from training.quantize import figures, sentiment_logits, validation_sets
-from training.spans import measure_reading
+from training.spans import SENTENCE_TEMPERATURE_METHOD, match_sentence_temperature, measure_reading
 
 LICENCES = {
     "tweeteval/sentiment": "SemEval-2017 Task 4 / Twitter terms (research use)",
@@ -44,13 +44,29 @@ LICENCES = {
 }
 
 
-def export_onnx(checkpoint: Path, out: Path) -> None:
-    """A training checkpoint as an fp32 ONNX file with the runtime's span-pooling contract."""
+SPAN_READER_METHOD = (
+    "sentences after the first span are read by an MLP over the mean token states of the listed encoder layers "
+    "(0 = embeddings), added to the last layer's mean, then scored by the model's own heads; fitted with the "
+    "encoder frozen to the same model's reading of each sentence alone (training/span_reader.py)"
+)
+
+
+def export_onnx(checkpoint: Path, out: Path, span_reader: Path | None = None) -> dict[str, Any] | None:
+    """A training checkpoint as an fp32 ONNX file with the runtime's span-pooling contract.
+
+    With ``span_reader`` (``training.span_reader``'s ``reader.pt``) the graph reads sentences pooled in
+    context through it; returns its settings for the manifest (None without one).
+    """
     import torch
+
+    from training.span_reader import load_reader
 
     model = build_model(pretrained_encoder_config(), len(D.GOEMOTIONS_LABELS))
     model.load_state_dict(torch.load(checkpoint, map_location="cpu"))
+    if span_reader is not None:
+        model.span_reader = load_reader(span_reader, int(model.sentiment.in_features))
     export_span_onnx(model, out)
+    return None if model.span_reader is None else model.span_reader.config
 
 
 def sentiment_report(logits: np.ndarray, y: np.ndarray, t: float) -> dict[str, Any]:
@@ -64,6 +80,7 @@ def main() -> None:
     ap.add_argument("--version", default=time.strftime("%Y.%m.%d"))
     ap.add_argument("--work", type=Path, default=Path("training/runs/export"))
     ap.add_argument("--force-fp32", action="store_true")
+    ap.add_argument("--span-reader", type=Path, help="reader.pt from training.span_reader (sentences read in context)")
     ap.add_argument("--languages", action="store_true", help="also measure the UMSAB languages")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -71,7 +88,7 @@ def main() -> None:
 
     fp32 = args.work / "model.fp32.onnx"
     print("exporting", flush=True)
-    export_onnx(args.checkpoint, fp32)
+    reader = export_onnx(args.checkpoint, fp32, args.span_reader)
     tok_src = base_model_path() / "tokenizer.json"
 
     _, g_dev = D.goemotions()
@@ -110,7 +127,8 @@ def main() -> None:
     z = runner.run(z_va.texts)
     irony_f1 = binary_f1(np.array(z_va.labels), (z.sarcasm > 0).astype(int))
 
-    sentences = measure_reading(runner.session, args.out / "tokenizer.json", t)
+    t_sentences = match_sentence_temperature(runner.session, args.out / "tokenizer.json", t) if reader else None
+    sentences = measure_reading(runner.session, args.out / "tokenizer.json", t, t_sentences)
     print("sentences", sentences["read"], json.dumps(sentences["validation"]), flush=True)
 
     languages: dict[str, Any] = {}
@@ -131,6 +149,7 @@ def main() -> None:
         "architecture": "all-MiniLM-L6-v2 encoder (6 layers, 384 hidden), mean pooling, linear heads",
         "pooling": "spans",
         "encoder": pretrained_encoder_config(),
+        **({"span_reader": {**reader, "method": SPAN_READER_METHOD}} if reader else {}),
         "precision": chosen,
         "quantization": quantization,
         "max_tokens": 128,
@@ -147,6 +166,11 @@ def main() -> None:
             "ece_in_sample": round(ece_in, 4),
             "goemotions_thresholds": [round(float(v), 3) for v in thresholds],
             "sarcasm_threshold": 0.5,
+            **(
+                {"sentence_temperature": round(t_sentences, 4), "sentence_method": SENTENCE_TEMPERATURE_METHOD}
+                if t_sentences is not None
+                else {}
+            ),
         },
         "metrics": {
             "tweeteval_sentiment_val": sentiment_report(o["tweeteval"], y, t),

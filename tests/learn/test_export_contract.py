@@ -184,3 +184,104 @@ def test_excluded_products_stay_fp32_and_their_weights_come_back_exactly(
     spans = mask[:, None, :].astype(np.float32)
     full, part = _run(path, ids, mask, spans), _run(mixed, ids, mask, spans)
     np.testing.assert_allclose(part["sentiment"], full["sentiment"], atol=0.05)
+
+
+def _with_reader(seed: int = 5) -> MultiTask:
+    """The tiny model with a span reader over its embeddings and last layer, random non-zero weights."""
+    torch.manual_seed(seed)
+    model = build_model(dict(TINY), span_reader={"layers": [0, 1], "width": 16}).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias"):
+                p.normal_(0.0, 0.1)
+    return model
+
+
+def test_a_span_reader_reads_sentences_and_leaves_the_whole_text_alone(tmp_path: Path) -> None:
+    model = _with_reader()
+    reader = model.span_reader
+    assert reader is not None
+    plain, read = tmp_path / "plain.onnx", tmp_path / "read.onnx"
+    model.span_reader = None
+    export_span_onnx(model, plain)
+    model.span_reader = reader
+    export_span_onnx(model, read)
+    ids, mask = _batch()
+    spans = np.zeros((2, 3, ids.shape[1]), dtype=np.float32)
+    spans[:, 0] = mask
+    spans[0, 1, 1:4] = 1.0
+    spans[0, 2, 4:7] = 1.0
+    spans[1, 1, 1:3] = 1.0
+    a, b = _run(plain, ids, mask, spans), _run(read, ids, mask, spans)
+    np.testing.assert_allclose(b["sentiment"][:, 0], a["sentiment"][:, 0], atol=1e-5)  # span 0: unchanged
+    np.testing.assert_allclose(b["emotions"][:, 0], a["emotions"][:, 0], atol=1e-5)
+    assert not np.allclose(b["sentiment"][:, 1:], a["sentiment"][:, 1:], atol=1e-3)  # sentences: the reader's
+    with torch.no_grad():  # the reader's own arithmetic, written out: MLP over the layers' span means + last mean
+        states = model.encoder(
+            input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask), output_hidden_states=True
+        ).hidden_states
+        sm = torch.from_numpy(spans)
+        mean = [torch.bmm(sm, h) / sm.sum(-1, keepdim=True).clamp(min=1e-9) for h in states]
+        x = torch.cat([mean[0], mean[1]], -1)
+        expected = mean[-1] + reader.outer(torch.nn.functional.gelu(reader.inner(x)))
+        head = model.sentiment(expected[:, 1:]).numpy()
+    np.testing.assert_allclose(b["embedding"][:, 1:], expected[:, 1:].numpy(), atol=1e-4)
+    np.testing.assert_allclose(b["sentiment"][:, 1:], head, atol=1e-4)
+
+
+def test_a_span_reader_comes_back_from_its_onnx_file(tmp_path: Path) -> None:
+    from tonewatch.learn._torch_model import load_model_folder
+
+    model = _with_reader(seed=9)
+    path = tmp_path / "model.onnx"
+    export_span_onnx(model, path)
+    state = recover_state_dict(path)
+    assert {k for k in state if k.startswith("span_reader.")} == {
+        "span_reader.inner.weight",
+        "span_reader.inner.bias",
+        "span_reader.outer.weight",
+        "span_reader.outer.bias",
+    }
+    back = load_model_folder(tmp_path, {"encoder": TINY, "span_reader": {"layers": [0, 1], "width": 16}})
+    assert back.span_reader is not None
+    assert back.span_reader.layers == (0, 1)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[name].numpy(), value.numpy(), err_msg=name)
+    with pytest.raises(Exception, match="span_reader"):  # a reader the manifest does not describe cannot load
+        load_model_folder(tmp_path, {"encoder": TINY})
+
+
+def test_folding_the_standardisation_into_the_reader_changes_nothing() -> None:
+    from tonewatch.learn._torch_model import SpanReader
+    from training.span_reader import fold_standardisation
+
+    torch.manual_seed(1)
+    reader = SpanReader(8, (0, 1), 6)
+    x = torch.randn(20, 16) * 3 + 1
+    mean, std = x.mean(0), x.std(0) + 1e-4
+    before = reader.inner((x - mean) / std)
+    fold_standardisation(reader, mean, std)
+    torch.testing.assert_close(reader.inner(x), before, atol=1e-5, rtol=1e-5)
+
+
+def test_the_reading_report_reads_sentences_as_the_runtime_does(tmp_path: Path) -> None:
+    """Span 0 is the whole text, sentences follow: with a reader, a sentence fed as span 0 would be scored plainly."""
+    from tonewatch.learn._torch_model import SpanExport
+    from training.spans import _pair_probs
+
+    model = _with_reader(seed=11)
+    path = tmp_path / "model.onnx"
+    export_span_onnx(model, path)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rows = [([1, 7, 8, 9, 10, 11, 2], [(1, 3), (3, 6)]), ([1, 13, 14, 15, 2], [(1, 2), (2, 4)])]
+    got = _pair_probs(sess, rows, 1.0)
+    for r, (seq, spans) in enumerate(rows):
+        ids = torch.tensor([seq])
+        mask = torch.ones_like(ids)
+        span_mask = torch.zeros((1, 1 + len(spans), len(seq)))
+        span_mask[0, 0] = 1.0
+        for k, (a, b) in enumerate(spans):
+            span_mask[0, k + 1, a:b] = 1.0
+        with torch.no_grad():
+            s = SpanExport(model).eval()(ids, mask, span_mask)[0]
+        np.testing.assert_allclose(got[r], torch.softmax(s[0], -1).numpy(), atol=1e-5)

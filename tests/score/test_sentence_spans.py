@@ -129,3 +129,20 @@ def test_a_batch_mixing_both_readings_keeps_every_result_in_place(in_context: An
         assert single.label == result.label
         assert [s.label for s in single.sentences] == [s.label for s in result.sentences]
         assert single.probabilities == pytest.approx(result.probabilities, abs=0.1)  # int8: per-run scales
+
+
+def test_the_sentence_temperature_calibrates_pooled_sentences_only(in_context: Analyzer, tmp_path: Path) -> None:
+    # a model with a span reader has its own temperature for sentences pooled in context (the export
+    # matches it on validation pairs: training/spans.py); it must touch those readings and nothing else
+    assert "sentence_temperature" not in in_context.manifest["calibration"]  # default: the whole-text one
+    folder = _folder(tmp_path, "in_context")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["calibration"]["sentence_temperature"] = 100.0
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    hot = Analyzer(folder, threads=2).load()
+    text = "Thank you for the quick reply. Unfortunately the app still crashes every time I open it."
+    flat, usual = hot.analyze(text), in_context.analyze(text)
+    assert flat.probabilities == pytest.approx(usual.probabilities, abs=1e-6)  # the whole text: untouched
+    assert all(max(s.probabilities.values()) < 0.4 for s in flat.sentences)  # its sentences: flattened
+    assert max(max(s.probabilities.values()) for s in usual.sentences) > 0.6  # in context, at the usual one
+    assert [s.start for s in flat.sentences] == [s.start for s in usual.sentences]

@@ -7,7 +7,9 @@ The graph contract (``pooling: spans`` in the manifest)::
              embedding [batch, spans, hidden]
 
 Each span's embedding is ``sum_t span_mask * last_hidden_state / max(sum_t span_mask, 1e-9)``;
-the runtime passes the attention mask as span 0 and sentence token ranges as further spans.
+the runtime passes the attention mask as span 0 and sentence token ranges as further spans. A model
+with a span reader (manifest ``span_reader``) gives spans after the first the reader's embedding instead
+(``tonewatch.learn._torch_model.SpanReader``); span 0 stays the plain mean.
 torch is imported inside the functions that need it, so the runner works with onnxruntime alone.
 """
 

@@ -24,6 +24,7 @@ __all__ = [
     "N_SENTIMENT",
     "MultiTask",
     "SpanExport",
+    "SpanReader",
     "base_encoder_config",
     "build_model",
     "load_model_folder",
@@ -90,8 +91,42 @@ def span_pool(hidden: torch.Tensor, span_mask: torch.Tensor) -> torch.Tensor:
     return total / count
 
 
+class SpanReader(nn.Module):
+    """Reads a sentence pooled from its message's forward pass as if the sentence had been read alone.
+
+    A model fine-tuned on whole texts lets the message's context bleed into each sentence's pooled
+    tokens (the mixed "I love it, but the delivery was a nightmare" comes out one-sided). Rather than
+    read every sentence again, a small MLP maps the sentence's mean token states of several encoder
+    layers (``layers``: 0 is the embeddings, whose mean carries no context at all) to the embedding
+    the same encoder gives the sentence alone, added to its last-layer mean; the model's own heads
+    then score it. It is trained by distillation with the encoder frozen (``training/span_reader.py``),
+    so whole-text results do not change. Input standardisation is folded into ``inner``.
+    """
+
+    def __init__(self, hidden: int, layers: tuple[int, ...], width: int) -> None:
+        super().__init__()
+        self.layers = tuple(int(x) for x in layers)
+        self.inner = nn.Linear(len(self.layers) * hidden, width)
+        self.outer = nn.Linear(width, hidden)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """What the manifest records (``span_reader``) so the module can be rebuilt around recovered weights."""
+        return {"layers": list(self.layers), "width": int(self.inner.out_features)}
+
+    def forward(self, states: tuple[torch.Tensor, ...], span_mask: torch.Tensor) -> torch.Tensor:
+        """Span embeddings [b, s, h] from every layer's hidden states [b, t, h] and ``span_mask`` [b, s, t]."""
+        features = torch.cat([span_pool(states[k], span_mask) for k in self.layers], -1)
+        last = span_pool(states[-1], span_mask)
+        out: torch.Tensor = last + self.outer(nn.functional.gelu(self.inner(features)))
+        return out
+
+
 class MultiTask(nn.Module):
-    """Encoder + mean pooling + linear heads for sentiment (3), GoEmotions (28) and sarcasm (1)."""
+    """Encoder + mean pooling + linear heads for sentiment (3), GoEmotions (28) and sarcasm (1).
+
+    ``span_reader`` (optional) scores sentences pooled in their message's context (:class:`SpanReader`).
+    """
 
     def __init__(self, encoder: nn.Module, hidden: int, n_emotions: int = N_EMOTIONS) -> None:
         super().__init__()
@@ -100,6 +135,7 @@ class MultiTask(nn.Module):
         self.sentiment = nn.Linear(hidden, N_SENTIMENT)
         self.emotions = nn.Linear(hidden, n_emotions)
         self.sarcasm = nn.Linear(hidden, 1)
+        self.span_reader: SpanReader | None = None
 
     def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -139,18 +175,41 @@ class SpanExport(nn.Module):
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, span_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Sentiment [b, s, 3], emotions [b, s, 28], sarcasm [b, s] logits and span embeddings [b, s, h]."""
-        pooled = span_pool(self.m.hidden_states(input_ids, attention_mask), span_mask)
+        """Sentiment [b, s, 3], emotions [b, s, 28], sarcasm [b, s] logits and span embeddings [b, s, h].
+
+        With a :class:`SpanReader`, spans after the first (a message's sentences) are its reading;
+        span 0, the whole text, is always the plain mean of the last layer.
+        """
+        reader = self.m.span_reader
+        if reader is None:
+            pooled = span_pool(self.m.hidden_states(input_ids, attention_mask), span_mask)
+            return (*self.m.heads(pooled), pooled)
+        states = self.m.encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+        whole = span_pool(states.hidden_states[-1], span_mask)
+        first = (torch.arange(span_mask.shape[1]) == 0).view(1, -1, 1)
+        pooled = torch.where(first, whole, reader(states.hidden_states, span_mask))
         return (*self.m.heads(pooled), pooled)
 
 
-def build_model(encoder: dict[str, Any], n_emotions: int = N_EMOTIONS) -> MultiTask:
-    """A randomly initialised model with the given encoder settings (weights are loaded afterwards)."""
+def build_model(
+    encoder: dict[str, Any], n_emotions: int = N_EMOTIONS, span_reader: dict[str, Any] | None = None
+) -> MultiTask:
+    """A randomly initialised model with the given encoder settings (weights are loaded afterwards).
+
+    ``span_reader`` is a manifest's ``span_reader`` block (``layers``, ``width``), or None for none.
+    """
     from transformers import BertConfig, BertModel
 
     config = BertConfig(**{**encoder, "attn_implementation": "eager"})  # eager attention exports to plain ONNX ops
     bert = BertModel(config, add_pooling_layer=False)
-    return MultiTask(bert, int(config.hidden_size), n_emotions)
+    model = MultiTask(bert, int(config.hidden_size), n_emotions)
+    if span_reader:
+        try:
+            layers, width = tuple(span_reader["layers"]), int(span_reader["width"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"span_reader needs layers and width: {exc}") from exc
+        model.span_reader = SpanReader(int(config.hidden_size), layers, width)
+    return model
 
 
 def pretrained_model(n_emotions: int = N_EMOTIONS) -> MultiTask:
@@ -167,7 +226,7 @@ def load_model_folder(model_dir: Path, manifest: dict[str, Any]) -> MultiTask:
 
     encoder = manifest.get("encoder") or base_encoder_config()
     n_emotions = len(manifest.get("labels", {}).get("goemotions", ())) or N_EMOTIONS
-    model = build_model(dict(encoder), n_emotions)
+    model = build_model(dict(encoder), n_emotions, manifest.get("span_reader"))
     arrays = recover_state_dict(model_dir / "model.onnx")
     state = {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
     try:

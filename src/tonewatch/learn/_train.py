@@ -258,6 +258,9 @@ def train_model(
     say(f"recovering the weights of base model {base_version} from its ONNX file")
     model = load_model_folder(base_dir, base_manifest)
     encoder = dict(base_manifest.get("encoder") or base_encoder_config())
+    # the adapted encoder no longer gives the states the base model's span reader was fitted to: the new
+    # model reads sentences alone (its manifest has no ``sentences`` block), so it ships without the reader
+    model.span_reader = None
     _, teacher_emotions, teacher_sarcasm = model_outputs(model, train_ids, progress=progress)
     examples = Examples(train_ids, train_labels, teacher_emotions, teacher_sarcasm)
     outcome: AdaptOutcome = adapt(model, examples, held_ids, held_labels, settings, progress=progress, log=say)

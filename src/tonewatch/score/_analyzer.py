@@ -12,8 +12,9 @@ How a batch is scored:
 3. all those sequences (identical ones once) are sorted by length and cut into batches of
    at most ``batch_size`` that minimise padded work (``_model.plan_batches``), each padded
    only to its own longest sequence;
-4. temperature scaling (``calibration.temperature``) turns sentiment logits into calibrated
-   probabilities; the tonal layer (``score/_cues.py``, ``score/_tonal.py``) moves them by
+4. temperature scaling (``calibration.temperature``; sentences pooled in context have their own,
+   ``calibration.sentence_temperature``) turns sentiment logits into calibrated probabilities;
+   the tonal layer (``score/_cues.py``, ``score/_tonal.py``) moves them by
    bounded, reported amounts; emotions, sarcasm, urgency and the review flag follow.
 
 The model loads on first use, once, under a lock; ``get_analyzer`` keeps one analyzer per
@@ -130,6 +131,7 @@ def _as_dict(p: Probs) -> MappingProxyType[str, float]:
 @dataclass(frozen=True, slots=True)
 class _Heads:
     temperature: float
+    sentence_temperature: float  # for sentences pooled in context (the model's span reader has its own scale)
     thresholds: tuple[float, ...]
     sarcasm_threshold: float
     go_labels: tuple[str, ...]
@@ -232,6 +234,7 @@ class Analyzer:
             calibration = manifest["calibration"]
             self._heads_cache = _Heads(
                 temperature=float(calibration["temperature"]),
+                sentence_temperature=float(calibration.get("sentence_temperature", calibration["temperature"])),
                 thresholds=tuple(calibration.get("goemotions_thresholds") or [0.5] * 28),
                 sarcasm_threshold=float(calibration.get("sarcasm_threshold", 0.5)),
                 go_labels=tuple(manifest["labels"]["goemotions"]),
@@ -381,7 +384,7 @@ class Analyzer:
             assert row is not None
             first = out.span_rows[row]
             unit_rows = range(first, first + len(plan.spans))
-            unit_p = [_softmax(out.sentiment[i].tolist(), temperature) for i in unit_rows]
+            unit_p = [_softmax(out.sentiment[i].tolist(), heads.sentence_temperature) for i in unit_rows]
             unit_sarcasm = [_sigmoid(float(out.sarcasm[i])) for i in unit_rows]
         elif plan.pieces:
             unit_p, unit_sarcasm = [], []

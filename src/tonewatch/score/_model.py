@@ -70,6 +70,7 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
         if len(labels["goemotions"]) != 28:
             raise ModelError(f"{path}: labels.goemotions must list the 28 GoEmotions labels")
         float(manifest["calibration"]["temperature"])
+        float(manifest["calibration"].get("sentence_temperature", 1.0))
         int(manifest["max_tokens"])
         dict(manifest["files"])
         str(manifest["version"])
