@@ -28,12 +28,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from tonewatch.learn._calibration import softmax
 from tonewatch.learn._torch_model import MultiTask, SpanReader, load_model_folder, span_pool
 from tonewatch.score._model import BUNDLED_MODEL_DIR, read_manifest
 from training import data as D
 from training.spans import SpanGroup, _arrays, _pair_figures, make_groups, single_sentences, val_pairs
 
-__all__ = ["fold_standardisation", "read_groups", "train_reader"]
+__all__ = ["fold_standardisation", "load_reader", "read_groups", "train_reader"]
 
 LAYERS = (0, 1, 2, 3, 4, 5, 6)
 _FIELDS = ("features", "embedding", "sentiment", "sarcasm")
@@ -222,8 +223,8 @@ def main() -> None:
                     torch.nn.functional.gelu(reader.inner((x - mean) / std))
                 )
                 y = np.array([g.labels for g in checks[name]])
-                ctx = _pair_figures(_softmax((model.sentiment(e)).numpy() / temperature).reshape(-1, 2, 3), y)
-                alone = _pair_figures(_softmax(d["sentiment"] / temperature).reshape(-1, 2, 3), y)
+                ctx = _pair_figures(softmax((model.sentiment(e)).numpy() / temperature).reshape(-1, 2, 3), y)
+                alone = _pair_figures(softmax(d["sentiment"] / temperature).reshape(-1, 2, 3), y)
                 out.append(
                     f"{name} recall {ctx['sentence_macro_recall']:.3f}/{alone['sentence_macro_recall']:.3f} "
                     f"mixed {ctx['mixed_recall']:.3f}/{alone['mixed_recall']:.3f}"
@@ -233,12 +234,6 @@ def main() -> None:
     reader = train_reader(model, data, layers, args.width, args.epochs, args.seed, log, report, args.average_last)
     torch.save({"config": reader.config, "state": reader.state_dict()}, args.out / "reader.pt")
     log(f"wrote {args.out / 'reader.pt'} ({reader.config})")
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(-1, keepdims=True))
-    out: np.ndarray = e / e.sum(-1, keepdims=True)
-    return out
 
 
 def load_reader(path: Path, hidden: int) -> SpanReader:

@@ -285,3 +285,28 @@ def test_the_reading_report_reads_sentences_as_the_runtime_does(tmp_path: Path) 
         with torch.no_grad():
             s = SpanExport(model).eval()(ids, mask, span_mask)[0]
         np.testing.assert_allclose(got[r], torch.softmax(s[0], -1).numpy(), atol=1e-5)
+
+
+def test_the_reader_is_fitted_to_the_alone_readings_and_averaged_over_its_last_epochs() -> None:
+    from training.span_reader import train_reader
+
+    torch.manual_seed(2)
+    model = build_model(dict(TINY)).eval()
+    rng = np.random.default_rng(0)
+    n, hidden = 600, TINY["hidden_size"]
+    features = rng.normal(size=(n, 2 * hidden)).astype(np.float16)
+    target = (features[:, hidden:].astype(np.float32) * 0.5 + 0.1).astype(np.float16)  # a learnable mapping
+    with torch.no_grad():  # the teacher's outputs are its heads on the target embedding, as for a real reading
+        s, _, z = model.heads(torch.from_numpy(target.astype(np.float32)))
+    data = {"features": features, "embedding": target, "sentiment": s.numpy(), "sarcasm": z.numpy()}
+    lines: list[str] = []
+    reader = train_reader(model, data, (0, 1), 16, 40, 0, lines.append, average_last=2)
+    assert [line.split(" loss")[0] for line in lines] == [f"epoch {i}/40" for i in range(1, 41)]
+    assert float(lines[-1].split("loss ")[1]) < float(lines[0].split("loss ")[1])
+    x = torch.from_numpy(features.astype(np.float32))
+    with torch.no_grad():  # the folded reader takes raw features, and gets closer to the target than no reader
+        read = x[:, hidden:] + reader.outer(torch.nn.functional.gelu(reader.inner(x)))
+    t = torch.from_numpy(target.astype(np.float32))
+    assert float(((read - t) ** 2).mean()) < float(((x[:, hidden:] - t) ** 2).mean())
+    with pytest.raises(ValueError, match="last layer"):
+        train_reader(model, data, (1, 0), 16, 1, 0, lines.append)
