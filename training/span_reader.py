@@ -128,7 +128,7 @@ def train_reader(
         for b in range(0, n, bsz):
             i = perm[b : b + bsz]
             raw = x[i]
-            e = raw[:, last] + reader.outer(torch.nn.functional.gelu(reader.inner((raw - mean) / std)))
+            e = reader((raw - mean) / std, raw[:, last])
             kl = torch.nn.functional.kl_div(torch.log_softmax(e @ ws.T + bs, -1), teacher_s[i], reduction="batchmean")
             bce = torch.nn.functional.binary_cross_entropy_with_logits((e @ wz.T + bz).squeeze(-1), teacher_z[i])
             loss = ((e - target[i]) ** 2).mean() + kl + 0.3 * bce
@@ -219,9 +219,7 @@ def main() -> None:
         with torch.no_grad():
             for name, d in val.items():
                 x = torch.from_numpy(d["features"].astype(np.float32))
-                e = x[:, -model.sentiment.in_features :] + reader.outer(
-                    torch.nn.functional.gelu(reader.inner((x - mean) / std))
-                )
+                e = reader((x - mean) / std, x[:, -model.sentiment.in_features :])
                 y = np.array([g.labels for g in checks[name]])
                 ctx = _pair_figures(softmax((model.sentiment(e)).numpy() / temperature).reshape(-1, 2, 3), y)
                 alone = _pair_figures(softmax(d["sentiment"] / temperature).reshape(-1, 2, 3), y)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tonewatch.learn._calibration import softmax
 from tonewatch.learn._torch_model import MultiTask, span_pool
 from tonewatch.score._sentences import split_sentences
 from training import data as D
@@ -186,8 +187,8 @@ def span_metrics(model: MultiTask, pairs: list[SpanGroup], temperature: float = 
     return _pair_figures(np.concatenate(probs), np.array([g.labels for g in pairs]))
 
 
-def _pair_probs(session: Any, rows: list[_Row], temperature: float) -> np.ndarray:
-    """Sentiment probabilities of (ids, spans) rows read as the runtime reads them, through onnxruntime.
+def _pair_logits(session: Any, rows: list[_Row]) -> np.ndarray:
+    """Sentiment logits of (ids, spans) rows read as the runtime reads them, through onnxruntime.
 
     As at run time, span 0 is the whole sequence and the row's spans follow it (a model with a span reader
     reads spans after the first through it); returns [rows, 1 + most spans, 3], the whole reading first.
@@ -198,11 +199,13 @@ def _pair_probs(session: Any, rows: list[_Row], temperature: float) -> np.ndarra
         ids, mask, spans = _arrays(rows[b : b + 64])
         span_mask = np.concatenate([mask[:, None, :].astype(np.float32), spans], 1)
         (s,) = session.run(["sentiment"], {"input_ids": ids, "attention_mask": mask, "span_mask": span_mask})
-        z = s / temperature
-        e = np.exp(z - z.max(-1, keepdims=True))
-        p = e / e.sum(-1, keepdims=True)
-        out.append(np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0))))
+        out.append(np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0))))
     return np.concatenate(out)
+
+
+def _pair_probs(session: Any, rows: list[_Row], temperature: float) -> np.ndarray:
+    """:func:`_pair_logits` as probabilities at ``temperature``."""
+    return softmax(_pair_logits(session, rows) / temperature)
 
 
 def _pair_figures(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -266,14 +269,11 @@ def match_sentence_temperature(session: Any, tokenizer_file: Path, temperature: 
     tok.no_padding()
     pairs = val_pairs(tok, single_sentences(D.tweeteval_sentiment()[1]), n=2000, seed=11)
     target = _polar_share(_pair_probs(session, _alone_rows(pairs), temperature)[:, 0])
-    rows = [(g.ids, g.spans) for g in pairs]
-    logits = _pair_probs(session, rows, 1.0)[:, 1:]  # probabilities at T=1: back to logits up to a constant
-    z = np.log(np.clip(logits, 1e-30, None))
+    z = _pair_logits(session, [(g.ids, g.spans) for g in pairs])[:, 1:]
     lo, hi = 0.25, 8.0
     for _ in range(40):
         mid = (lo + hi) / 2
-        e = np.exp((z - z.max(-1, keepdims=True)) / mid)
-        if _polar_share(e / e.sum(-1, keepdims=True)) > target:
+        if _polar_share(softmax(z / mid)) > target:
             lo = mid
         else:
             hi = mid

@@ -114,10 +114,9 @@ class SpanReader(nn.Module):
         """What the manifest records (``span_reader``) so the module can be rebuilt around recovered weights."""
         return {"layers": list(self.layers), "width": int(self.inner.out_features)}
 
-    def forward(self, states: tuple[torch.Tensor, ...], span_mask: torch.Tensor) -> torch.Tensor:
-        """Span embeddings [b, s, h] from every layer's hidden states [b, t, h] and ``span_mask`` [b, s, t]."""
-        features = torch.cat([span_pool(states[k], span_mask) for k in self.layers], -1)
-        last = span_pool(states[-1], span_mask)
+    def forward(self, features: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """Span embeddings [..., h] from the spans' means of ``layers``, concatenated [..., len(layers) * h],
+        and of the last layer [..., h] (training passes standardised features before they are folded in)."""
         out: torch.Tensor = last + self.outer(nn.functional.gelu(self.inner(features)))
         return out
 
@@ -184,10 +183,14 @@ class SpanExport(nn.Module):
         if reader is None:
             pooled = span_pool(self.m.hidden_states(input_ids, attention_mask), span_mask)
             return (*self.m.heads(pooled), pooled)
-        states = self.m.encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
-        whole = span_pool(states.hidden_states[-1], span_mask)
+        states = self.m.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+        ).hidden_states
+        last = len(states) - 1
+        means = {k: span_pool(states[k], span_mask) for k in {*reader.layers, last}}  # each layer pooled once
+        read = reader(torch.cat([means[k] for k in reader.layers], -1), means[last])
         first = (torch.arange(span_mask.shape[1]) == 0).view(1, -1, 1)
-        pooled = torch.where(first, whole, reader(states.hidden_states, span_mask))
+        pooled = torch.where(first, means[last], read)
         return (*self.m.heads(pooled), pooled)
 
 
