@@ -34,7 +34,7 @@ from tonewatch.score._model import BUNDLED_MODEL_DIR, read_manifest
 from training import data as D
 from training.spans import SpanGroup, _arrays, _pair_figures, make_groups, single_sentences, val_pairs
 
-__all__ = ["fold_standardisation", "load_reader", "read_groups", "train_reader"]
+__all__ = ["load_reader", "read_groups", "train_reader"]
 
 LAYERS = (0, 1, 2, 3, 4, 5, 6)
 _FIELDS = ("features", "embedding", "sentiment", "sarcasm")
@@ -78,14 +78,6 @@ def read_groups(
         emb[sel], sent[sel], sarc[sel] = e.half().numpy(), s.numpy(), z.numpy()
     log(f"read {n_spans} sentences alone, {time.time() - t0:.0f} s in all")
     return {"features": feats, "embedding": emb, "sentiment": sent, "sarcasm": sarc}
-
-
-def fold_standardisation(reader: SpanReader, mean: torch.Tensor, std: torch.Tensor) -> None:
-    """Make ``reader.inner`` take raw features: W((x - mean) / std) + b = (W / std) x + (b - W (mean / std))."""
-    with torch.no_grad():
-        w = reader.inner.weight.clone()
-        reader.inner.bias -= w @ (mean / std)
-        reader.inner.weight.copy_(w / std)
 
 
 def train_reader(
@@ -147,7 +139,7 @@ def train_reader(
         reader.load_state_dict({k: torch.stack([w[k] for w in kept]).mean(0) for k in kept[0]})
         if report is not None:
             log(f"mean of the last {len(kept)} epochs: {report(reader, mean, std)}")
-    fold_standardisation(reader, mean, std)
+    reader.standardise(mean, std)
     reader.eval()
     return reader
 

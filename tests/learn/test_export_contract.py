@@ -194,6 +194,9 @@ def _with_reader(seed: int = 5) -> MultiTask:
         for name, p in model.named_parameters():
             if name.endswith("bias"):
                 p.normal_(0.0, 0.1)
+    assert model.span_reader is not None
+    n = model.span_reader.shift.shape[0]
+    model.span_reader.standardise(torch.randn(n) * 0.1, torch.rand(n) + 0.5)  # the graph standardises raw means
     return model
 
 
@@ -223,7 +226,8 @@ def test_a_span_reader_reads_sentences_and_leaves_the_whole_text_alone(tmp_path:
         sm = torch.from_numpy(spans)
         mean = [torch.bmm(sm, h) / sm.sum(-1, keepdim=True).clamp(min=1e-9) for h in states]
         x = torch.cat([mean[0], mean[1]], -1)
-        expected = mean[-1] + reader.outer(torch.nn.functional.gelu(reader.inner(x)))
+        z = (x - reader.shift) * reader.scale
+        expected = mean[-1] + reader.outer(torch.nn.functional.gelu(reader.inner(z)))
         head = model.sentiment(expected[:, 1:]).numpy()
     np.testing.assert_allclose(b["embedding"][:, 1:], expected[:, 1:].numpy(), atol=1e-4)
     np.testing.assert_allclose(b["sentiment"][:, 1:], head, atol=1e-4)
@@ -241,6 +245,8 @@ def test_a_span_reader_comes_back_from_its_onnx_file(tmp_path: Path) -> None:
         "span_reader.inner.bias",
         "span_reader.outer.weight",
         "span_reader.outer.bias",
+        "span_reader.shift",
+        "span_reader.scale",
     }
     back = load_model_folder(tmp_path, {"encoder": TINY, "span_reader": {"layers": [0, 1], "width": 16}})
     assert back.span_reader is not None
@@ -251,17 +257,17 @@ def test_a_span_reader_comes_back_from_its_onnx_file(tmp_path: Path) -> None:
         load_model_folder(tmp_path, {"encoder": TINY})
 
 
-def test_folding_the_standardisation_into_the_reader_changes_nothing() -> None:
+def test_a_standardised_reader_takes_raw_features() -> None:
     from tonewatch.learn._torch_model import SpanReader
-    from training.span_reader import fold_standardisation
 
     torch.manual_seed(1)
     reader = SpanReader(8, (0, 1), 6)
     x = torch.randn(20, 16) * 3 + 1
+    last = torch.randn(20, 8)
     mean, std = x.mean(0), x.std(0) + 1e-4
-    before = reader.inner((x - mean) / std)
-    fold_standardisation(reader, mean, std)
-    torch.testing.assert_close(reader.inner(x), before, atol=1e-5, rtol=1e-5)
+    before = reader((x - mean) / std, last)
+    reader.standardise(mean, std)
+    torch.testing.assert_close(reader(x, last), before, atol=1e-5, rtol=1e-5)
 
 
 def test_the_reading_report_reads_sentences_as_the_runtime_does(tmp_path: Path) -> None:
@@ -304,9 +310,44 @@ def test_the_reader_is_fitted_to_the_alone_readings_and_averaged_over_its_last_e
     assert [line.split(" loss")[0] for line in lines] == [f"epoch {i}/40" for i in range(1, 41)]
     assert float(lines[-1].split("loss ")[1]) < float(lines[0].split("loss ")[1])
     x = torch.from_numpy(features.astype(np.float32))
-    with torch.no_grad():  # the folded reader takes raw features, and gets closer to the target than no reader
-        read = x[:, hidden:] + reader.outer(torch.nn.functional.gelu(reader.inner(x)))
+    with torch.no_grad():  # the standardised reader takes raw features, and gets closer to the target than none
+        read = reader(x, x[:, hidden:])
+    torch.testing.assert_close(reader.shift, x.mean(0))
     t = torch.from_numpy(target.astype(np.float32))
     assert float(((read - t) ** 2).mean()) < float(((x[:, hidden:] - t) ** 2).mean())
     with pytest.raises(ValueError, match="last layer"):
         train_reader(model, data, (1, 0), 16, 1, 0, lines.append)
+
+
+def test_the_checked_reading_reads_again_alone_only_the_pairs_the_screen_sends() -> None:
+    from training.spans import checked_reading, choose_reading
+
+    def pair(first: list[float], second: list[float]) -> list[list[float]]:
+        return [first, second]
+
+    context = np.array(
+        [
+            pair([0.1, 0.5, 0.4], [0.45, 0.5, 0.05]),  # leans both ways at 0.4: sent at screen 0.3
+            pair([0.1, 0.2, 0.7], [0.2, 0.7, 0.1]),  # positive and neutral: kept in context
+            pair([0.35, 0.3, 0.35], [0.1, 0.8, 0.1]),  # both leanings in one sentence only: kept
+        ]
+    )
+    alone = np.array([pair([0.0, 0.1, 0.9], [0.9, 0.1, 0.0])] * 3)
+    got, again = checked_reading(alone, context, 0.3)
+    assert again.tolist() == [True, False, False]
+    np.testing.assert_array_equal(got[0], alone[0])
+    np.testing.assert_array_equal(got[1:], context[1:])
+    assert checked_reading(alone, context, 0.5)[1].tolist() == [False, False, False]
+
+    a = {"sentence_macro_recall": 0.70, "mixed_recall": 0.34, "false_mixed": 0.02}
+    close = {"sentence_macro_recall": 0.695, "mixed_recall": 0.33, "false_mixed": 0.025}
+    short = {**close, "mixed_recall": 0.28}
+    assert choose_reading({"t": {"alone": a, "in_context": close}}) == "in_context"
+    assert choose_reading({"t": {"alone": a, "in_context": short, "checked": close}}) == "checked"
+    assert (
+        choose_reading(
+            {"t": {"alone": a, "in_context": short, "checked": close}, "u": {"alone": a, "in_context": short}}
+        )
+        == "alone"
+    )
+    assert choose_reading({"t": {"alone": a, "in_context": short, "checked": short}}) == "alone"

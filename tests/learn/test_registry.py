@@ -308,6 +308,9 @@ def test_cli_import_list_show_promote_rollback(cli: Any, tmp_path: Path) -> None
     assert "pooled from their message's forward pass" in r.output
     r = cli("show", "2.1.0", "--format", "json")
     assert json.loads(r.output)["sentence_reading"] == "in_context"
+    r = cli("show", BUILTIN, "--format", "json")  # the bundled model pools sentences, reading mixed ones again
+    assert json.loads(r.output)["sentence_reading"] == "checked"
+    assert "read again alone where the message could be mixed" in cli("show", BUILTIN).output
     routing = {row["language"]: row for row in json.loads(r.output)["language_routing"]}
     layer = MultilingualLayer()
     # English is read by the version itself; the other UMSAB languages by the multilingual layer, whose figure

@@ -148,7 +148,7 @@ def show(
         if not item["error"]:  # an analyzer reads manifests only; the model is not loaded
             analyzer = Analyzer.from_settings(settings, registry.get(version).path)
             routing = _language_routing(item, analyzer)
-            reading = "in_context" if analyzer.reads_sentences_in_context else "alone"
+            reading = analyzer.sentence_reading
         item["language_routing"] = routing
         item["sentence_reading"] = reading
     if fmt == "json":
@@ -190,6 +190,7 @@ def _language_routing(item: dict[str, Any], analyzer: Analyzer) -> list[dict[str
 
 _READINGS = {
     "in_context": "pooled from their message's forward pass (validated in context)",
+    "checked": "pooled from their message's forward pass, read again alone where the message could be mixed",
     "alone": "each read again on its own",
 }
 

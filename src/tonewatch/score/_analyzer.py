@@ -7,8 +7,11 @@ How a batch is scored:
    windows of whole sentences that fit, aggregated weighted by their token counts (never
    truncated). The sentences of a text that fits are pooled from its own forward pass (their
    token spans, ``span_mask``) when the model was trained to read sentences in context
-   (manifest ``sentences.read: in_context``); otherwise, and in long texts, each sentence is
-   read again on its own. Per-sentence results and ``mixed`` come from those readings;
+   (manifest ``sentences.read: in_context``); with ``sentences.read: checked`` they are pooled
+   the same way and read again on their own only in texts whose pooled sentences lean opposite
+   ways by at least ``sentences.screen`` (the only texts that reading alone could call mixed);
+   otherwise, and in long texts, each sentence is read again on its own. Per-sentence results
+   and ``mixed`` come from those readings;
 3. all those sequences (identical ones once) are sorted by length and cut into batches of
    at most ``batch_size`` that minimise padded work (``_model.plan_batches``), each padded
    only to its own longest sequence;
@@ -52,9 +55,21 @@ from ._windows import fit_pieces, pack_windows
 if TYPE_CHECKING:
     from tonewatch.settings import Settings
 
-__all__ = ["MIXED_MIN", "SARCASM_HEAD_MIN", "Analyzer", "analyze", "analyze_batch", "check_language", "get_analyzer"]
+__all__ = [
+    "MIXED_MIN",
+    "SARCASM_HEAD_MIN",
+    "SCREEN_DEFAULT",
+    "Analyzer",
+    "SentenceReading",
+    "analyze",
+    "analyze_batch",
+    "check_language",
+    "get_analyzer",
+]
 
 LanguageAction = Literal["review", "score"]
+# How sentences are read (manifest ``sentences.read``; the export chooses by the reading rule in training/spans.py).
+SentenceReading = Literal["alone", "in_context", "checked"]
 # a sequence and the spans pooled from it: what the model runs once per batch
 _Key = tuple[tuple[int, ...], tuple[tuple[int, int], ...]]
 # A sentence counts towards "mixed" when its polarity holds at least this probability.
@@ -62,6 +77,8 @@ MIXED_MIN = 0.6
 # ...and the whole text must still give the weaker polarity this much: when the whole reading is
 # overwhelmingly one-sided (a shouted complaint whose second sentence the model misreads), it is not mixed.
 MIXED_WHOLE_MIN = 0.05
+# A "checked" model's manifest names its screen; one exported before it existed screens at this probability.
+SCREEN_DEFAULT = 0.3
 # The sarcasm head alone (no sarcasm pattern) turns a positive sentence only from this probability on: it
 # sits around 0.55 on plain praise, so the manifest's 0.5 decision threshold is too eager to act on alone.
 SARCASM_HEAD_MIN = 0.75
@@ -102,6 +119,7 @@ class _Plan:
     windows: list[list[int]] = field(default_factory=list)  # when it does not
     pieces: list[list[list[int]]] = field(default_factory=list)  # per sentence read alone (texts with 2+ sentences)
     spans: list[tuple[int, int]] = field(default_factory=list)  # per sentence, its tokens in ``whole`` (in context)
+    alone: list[list[int]] = field(default_factory=list)  # per sentence, its own sequence (to read it again alone)
 
 
 def _softmax(row: Sequence[float], temperature: float) -> Probs:
@@ -264,11 +282,25 @@ class Analyzer:
         return language_review_reason(self.language_macro_f1(language), self.language_min_f1)
 
     @property
+    def sentence_reading(self) -> SentenceReading:
+        """How this model's sentences are read (manifest ``sentences.read``; anything else reads them alone)."""
+        sentences = self.manifest.get("sentences")
+        read = sentences.get("read") if isinstance(sentences, dict) else None
+        return "in_context" if read == "in_context" else "checked" if read == "checked" else "alone"
+
+    @property
     def reads_sentences_in_context(self) -> bool:
         """Whether sentences are pooled from their text's forward pass (the model was trained and validated
         for it: manifest ``sentences.read``) rather than each read again on its own."""
+        return self.sentence_reading != "alone"
+
+    @property
+    def sentence_screen(self) -> float:
+        """For ``checked`` reading: the probability of opposite polarities, read in context, from which a
+        text's sentences are read again alone (manifest ``sentences.screen``)."""
         sentences = self.manifest.get("sentences")
-        return isinstance(sentences, dict) and sentences.get("read") == "in_context"
+        screen = sentences.get("screen") if isinstance(sentences, dict) else None
+        return float(screen) if isinstance(screen, int | float) else SCREEN_DEFAULT
 
     @property
     def loaded(self) -> bool:
@@ -334,10 +366,20 @@ class Analyzer:
         found = [find_cues(plan.text, plan.units) if self.tonal else [] for plan in plans]
         other = self._multilingual_sentiment(checked, resolved)
         outputs = pending.result()
-        return [
+        results = [
             self._compose(plan, outputs, keys, lang, other.get(i), found[i])
             for i, (plan, lang) in enumerate(zip(plans, resolved, strict=True))
         ]
+        if self.sentence_reading != "checked":
+            return results
+        screen = self.sentence_screen
+        again = [i for i, r in enumerate(results) if i not in other and _could_be_mixed(plans[i], r, screen)]
+        if again:  # their sentences are read again alone and the results composed again from those readings
+            later = self._read_again_alone(model, [plans[i] for i in again], outputs, keys, batch_size)
+            outputs = outputs if later is None else outputs.followed_by(later)
+            for i in again:
+                results[i] = self._compose(plans[i], outputs, keys, resolved[i], other.get(i), found[i])
+        return results
 
     def _multilingual_sentiment(self, texts: list[str], langs: list[str]) -> dict[int, Probs]:
         """Sentiment from the multilingual layer for the non-English texts it covers (by index)."""
@@ -355,6 +397,27 @@ class Analyzer:
         if self.reads_sentences_in_context and model.pools_spans:
             return _plan_in_context(model, plans)
         return _plan_alone(model, plans)
+
+    def _read_again_alone(
+        self, model: OnnxModel, plans: list[_Plan], out: ModelOutputs, keys: dict[_Key, int], batch_size: int
+    ) -> ModelOutputs | None:
+        """Read the sentences of ``plans`` on their own (a second, smaller pass; its rows follow ``out``'s) and
+        switch the plans to those readings; the whole-text rows of the first pass stay (a span does not change the
+        whole reading). None when every such sentence was already read alone in the first pass."""
+        base = len(out.sentiment)
+        sequences: list[list[int]] = []
+        for plan in plans:
+            assert plan.whole is not None
+            keys.setdefault((tuple(plan.whole), ()), keys[(tuple(plan.whole), tuple(plan.spans))])
+            for ids in plan.alone:
+                if (key := (tuple(ids), ())) not in keys:
+                    keys[key] = base + len(sequences)
+                    sequences.append(ids)
+            plan.pieces = [[ids] for ids in plan.alone]
+            plan.spans = []
+        if not sequences:
+            return None
+        return model.run(sequences, batch_size=1 if self.score_alone else batch_size)
 
     # -- composing the result
     def _compose(
@@ -505,10 +568,8 @@ class Analyzer:
         if len(plan.units) < 2:
             return None
         pos = neg = 0.0
-        for (a, b), p in zip(plan.units, unit_p, strict=True):
-            piece = plan.text[a:b]
-            if len(piece.split()) < 2 or is_courtesy(piece):
-                continue
+        for k in _stance_units(plan):
+            p = unit_p[k]
             if _argmax(p) == "positive":
                 pos = max(pos, p[2])
             elif _argmax(p) == "negative":
@@ -516,6 +577,32 @@ class Analyzer:
         if pos >= MIXED_MIN and neg >= MIXED_MIN:
             return pos * neg
         return None
+
+
+def _could_be_mixed(plan: _Plan, result: Analysis, screen: float) -> bool:
+    """Whether ``result``, composed from sentences pooled in context, could be mixed had they been read alone:
+    its whole text is two-sided as ``mixed`` needs (weaker polarity >= ``MIXED_WHOLE_MIN``) and two of its
+    sentences lean opposite ways by at least ``screen``, cues included.
+
+    A context pulls each sentence towards its neighbours, so a text that reading alone calls mixed can fall
+    under the mixed rule in context; the screen sits well below the rule to catch it.
+    """
+    if not plan.spans or min(result.probabilities["negative"], result.probabilities["positive"]) < MIXED_WHOLE_MIN:
+        return False
+    units = _stance_units(plan)
+    positive = [k for k in units if result.sentences[k].probabilities["positive"] >= screen]
+    negative = [k for k in units if result.sentences[k].probabilities["negative"] >= screen]
+    return any(i != j for i in positive for j in negative)
+
+
+def _stance_units(plan: _Plan) -> list[int]:
+    """The sentences that can make a text mixed: two words or more, and not a greeting or sign-off."""
+    out = []
+    for k, (a, b) in enumerate(plan.units):
+        piece = plan.text[a:b]
+        if len(piece.split()) >= 2 and not is_courtesy(piece):
+            out.append(k)
+    return out
 
 
 def _plan_in_context(model: OnnxModel, plans: list[_Plan]) -> list[_Plan]:
@@ -540,6 +627,7 @@ def _plan_in_context(model: OnnxModel, plans: list[_Plan]) -> list[_Plan]:
                 whole += ids[head : len(ids) - tail]
                 plan.spans.append((start, len(whole)))
             plan.whole = whole + pieces[0][len(pieces[0]) - tail :]
+            plan.alone = pieces
     return plans
 
 

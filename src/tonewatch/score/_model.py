@@ -117,6 +117,17 @@ class ModelOutputs:
     sarcasm: NDArray[np.float32]  # [rows] logits
     span_rows: tuple[int, ...] = ()
 
+    def followed_by(self, more: ModelOutputs) -> ModelOutputs:
+        """These rows, then ``more``'s (whose own spans, if any, are not carried): a second pass appended."""
+        import numpy as np
+
+        return ModelOutputs(
+            np.concatenate([self.sentiment, more.sentiment]),
+            np.concatenate([self.emotions, more.emotions]),
+            np.concatenate([self.sarcasm, more.sarcasm]),
+            self.span_rows,
+        )
+
 
 def span_rows(n: int, spans: Sequence[Sequence[tuple[int, int]]]) -> list[int]:
     """The output row of each sequence's first extra span: they follow the ``n`` whole-sequence rows in order."""
