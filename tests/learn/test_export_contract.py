@@ -338,6 +338,8 @@ def test_the_checked_reading_reads_again_alone_only_the_pairs_the_screen_sends()
     np.testing.assert_array_equal(got[0], alone[0])
     np.testing.assert_array_equal(got[1:], context[1:])
     assert checked_reading(alone, context, 0.5)[1].tolist() == [False, False, False]
+    one_sided = np.array([[0.97, 0.02, 0.01], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3]])  # as mixed needs: weaker >= 0.05
+    assert checked_reading(alone, context, 0.3, one_sided)[1].tolist() == [False, False, False]
 
     a = {"sentence_macro_recall": 0.70, "mixed_recall": 0.34, "false_mixed": 0.02}
     close = {"sentence_macro_recall": 0.695, "mixed_recall": 0.33, "false_mixed": 0.025}

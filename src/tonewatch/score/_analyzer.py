@@ -8,10 +8,10 @@ How a batch is scored:
    truncated). The sentences of a text that fits are pooled from its own forward pass (their
    token spans, ``span_mask``) when the model was trained to read sentences in context
    (manifest ``sentences.read: in_context``); with ``sentences.read: checked`` they are pooled
-   the same way and read again on their own only in texts whose pooled sentences lean opposite
-   ways by at least ``sentences.screen`` (the only texts that reading alone could call mixed);
-   otherwise, and in long texts, each sentence is read again on its own. Per-sentence results
-   and ``mixed`` come from those readings;
+   the same way, and read again on their own (the result composed again) only in texts whose
+   result could then be mixed: the whole text two-sided and two sentences leaning opposite ways
+   by at least ``sentences.screen``, cues included; otherwise, and in long texts, each sentence
+   is read again on its own. Per-sentence results and ``mixed`` come from those readings;
 3. all those sequences (identical ones once) are sorted by length and cut into batches of
    at most ``batch_size`` that minimise padded work (``_model.plan_batches``), each padded
    only to its own longest sequence;
@@ -77,7 +77,7 @@ MIXED_MIN = 0.6
 # ...and the whole text must still give the weaker polarity this much: when the whole reading is
 # overwhelmingly one-sided (a shouted complaint whose second sentence the model misreads), it is not mixed.
 MIXED_WHOLE_MIN = 0.05
-# A "checked" model's manifest names its screen; one exported before it existed screens at this probability.
+# The export writes a "checked" model's screen (``sentences.screen``); a manifest written without one uses this.
 SCREEN_DEFAULT = 0.3
 # The sarcasm head alone (no sarcasm pattern) turns a positive sentence only from this probability on: it
 # sits around 0.55 on plain praise, so the manifest's 0.5 decision threshold is too eager to act on alone.
@@ -358,9 +358,8 @@ class Analyzer:
                     keys[key] = len(sequences)
                     sequences.append(seq)
                     spans.append(seq_spans)
-        pending = model.submit(
-            sequences, batch_size=1 if self.score_alone else batch_size, spans=spans if model.pools_spans else None
-        )
+        batch_size = 1 if self.score_alone else batch_size
+        pending = model.submit(sequences, batch_size=batch_size, spans=spans if model.pools_spans else None)
         # what depends on the text alone is worked out while the model runs (measured: about +5 % messages/s)
         resolved = [lang or detect_language(text) for lang, text in zip(langs, checked, strict=True)]
         found = [find_cues(plan.text, plan.units) if self.tonal else [] for plan in plans]
@@ -417,7 +416,7 @@ class Analyzer:
             plan.spans = []
         if not sequences:
             return None
-        return model.run(sequences, batch_size=1 if self.score_alone else batch_size)
+        return model.run(sequences, batch_size=batch_size)
 
     # -- composing the result
     def _compose(
