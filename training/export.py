@@ -32,7 +32,7 @@ from tonewatch.learn._torch_model import build_model, pretrained_encoder_config
 from training import data as D
 from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, multilabel_targets, tune_thresholds
 from training.quantize import figures, sentiment_logits, validation_sets
-from training.spans import SENTENCE_TEMPERATURE_METHOD, match_sentence_temperature, measure_reading
+from training.spans import SENTENCE_TEMPERATURE_METHOD, match_sentence_temperature, measure_reading, tuning_logits
 
 LICENCES = {
     "tweeteval/sentiment": "SemEval-2017 Task 4 / Twitter terms (research use)",
@@ -46,8 +46,9 @@ LICENCES = {
 
 SPAN_READER_METHOD = (
     "sentences after the first span are read by an MLP over the mean token states of the listed encoder layers "
-    "(0 = embeddings), added to the last layer's mean, then scored by the model's own heads; fitted with the "
-    "encoder frozen to the same model's reading of each sentence alone (training/span_reader.py)"
+    "(0 = embeddings), standardised in the graph, added to the last layer's mean, then scored by the model's own "
+    "heads; fitted with the encoder frozen to the same model's reading of each sentence alone "
+    "(training/span_reader.py)"
 )
 
 
@@ -127,8 +128,9 @@ def main() -> None:
     z = runner.run(z_va.texts)
     irony_f1 = binary_f1(np.array(z_va.labels), (z.sarcasm > 0).astype(int))
 
-    t_sentences = match_sentence_temperature(runner.session, args.out / "tokenizer.json", t) if reader else None
-    sentences = measure_reading(runner.session, args.out / "tokenizer.json", t, t_sentences)
+    tuning = tuning_logits(runner.session, args.out / "tokenizer.json")  # read once: temperature and screen
+    t_sentences = match_sentence_temperature(tuning, t) if reader else None
+    sentences = measure_reading(runner.session, args.out / "tokenizer.json", t, t_sentences, tuning)
     print("sentences", sentences["read"], json.dumps(sentences["validation"]), flush=True)
 
     languages: dict[str, Any] = {}

@@ -88,7 +88,7 @@ def train_reader(
     epochs: int,
     seed: int,
     log: Callable[[str], None],
-    report: Callable[[SpanReader, torch.Tensor, torch.Tensor], str] | None = None,
+    report: Callable[[SpanReader], str] | None = None,
     average_last: int = 0,
 ) -> SpanReader:
     """Fit a :class:`SpanReader` to the alone readings (embedding MSE + sentiment KL + 0.3 sarcasm BCE).
@@ -108,6 +108,7 @@ def train_reader(
     if layers[-1] != int(encoder.config.num_hidden_layers):
         raise ValueError("the last of --layers must be the encoder's last layer (the reading's residual)")
     reader = SpanReader(hidden, tuple(layers), width)
+    reader.standardise(mean, std)  # the reader takes raw features, in training as in the exported graph
     ws, bs = model.sentiment.weight.detach(), model.sentiment.bias.detach()
     wz, bz = model.sarcasm.weight.detach(), model.sarcasm.bias.detach()
     opt = torch.optim.AdamW(reader.parameters(), 1e-3, weight_decay=1e-4)
@@ -120,7 +121,7 @@ def train_reader(
         for b in range(0, n, bsz):
             i = perm[b : b + bsz]
             raw = x[i]
-            e = reader((raw - mean) / std, raw[:, last])
+            e = reader(raw, raw[:, last])
             kl = torch.nn.functional.kl_div(torch.log_softmax(e @ ws.T + bs, -1), teacher_s[i], reduction="batchmean")
             bce = torch.nn.functional.binary_cross_entropy_with_logits((e @ wz.T + bz).squeeze(-1), teacher_z[i])
             loss = ((e - target[i]) ** 2).mean() + kl + 0.3 * bce
@@ -131,15 +132,14 @@ def train_reader(
             total += float(loss.detach())
         line = f"epoch {epoch + 1}/{epochs} loss {total / ((n + bsz - 1) // bsz):.4f}"
         if report is not None:
-            line += " " + report(reader, mean, std)
+            line += " " + report(reader)
         log(line)
         if epoch >= epochs - average_last:
             kept.append({k: v.detach().clone() for k, v in reader.state_dict().items()})
     if kept:
         reader.load_state_dict({k: torch.stack([w[k] for w in kept]).mean(0) for k in kept[0]})
         if report is not None:
-            log(f"mean of the last {len(kept)} epochs: {report(reader, mean, std)}")
-    reader.standardise(mean, std)
+            log(f"mean of the last {len(kept)} epochs: {report(reader)}")
     reader.eval()
     return reader
 
@@ -204,14 +204,14 @@ def main() -> None:
         flat.update({f"{name}_{k}": v for name, d in val.items() for k, v in d.items()})
         np.savez(cache, key=np.array(key), **flat)
 
-    def report(reader: SpanReader, mean: torch.Tensor, std: torch.Tensor) -> str:
+    def report(reader: SpanReader) -> str:
         """Validation pairs, in context / alone (sentence macro-recall, mixed found), for the log only."""
         reader.eval()
         out = []
         with torch.no_grad():
             for name, d in val.items():
                 x = torch.from_numpy(d["features"].astype(np.float32))
-                e = reader((x - mean) / std, x[:, -model.sentiment.in_features :])
+                e = reader(x, x[:, -model.sentiment.in_features :])
                 y = np.array([g.labels for g in checks[name]])
                 ctx = _pair_figures(softmax((model.sentiment(e)).numpy() / temperature).reshape(-1, 2, 3), y)
                 alone = _pair_figures(softmax(d["sentiment"] / temperature).reshape(-1, 2, 3), y)

@@ -32,6 +32,7 @@ __all__ = [
     "READING_RULE",
     "SCREEN_METHOD",
     "SENTENCE_TEMPERATURE_METHOD",
+    "PairLogits",
     "SpanGroup",
     "checked_reading",
     "choose_reading",
@@ -44,6 +45,7 @@ __all__ = [
     "span_batches",
     "span_loss",
     "span_metrics",
+    "tuning_logits",
     "val_pairs",
 ]
 
@@ -251,15 +253,25 @@ def _screened(context: np.ndarray, screen: float, whole: np.ndarray | None = Non
     return (one_way | ((context[:, 0, 0] >= screen) & (context[:, 1, 2] >= screen))) & _two_sided(whole)
 
 
-def _readings(
-    session: Any, pairs: Sequence[SpanGroup], temperature: float, sentence_temperature: float | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sentence probabilities [pairs, 2, 3] read alone and in context (at ``sentence_temperature``), and the
-    whole pair's [pairs, 3]."""
-    alone = _pair_probs(session, _alone_rows(pairs), temperature)[:, 0].reshape(len(pairs), 2, 3)
-    z = _pair_logits(session, [(g.ids, g.spans) for g in pairs])
-    context = softmax(z[:, 1:3] / (sentence_temperature or temperature))
-    return alone, context, softmax(z[:, 0] / temperature)
+@dataclass(frozen=True)
+class PairLogits:
+    """Sentiment logits of validation pairs read both ways, each pair's tokens run once per way."""
+
+    alone: np.ndarray  # [pairs, 2, 3]: each sentence its own sequence
+    context: np.ndarray  # [pairs, 3, 3]: the whole pair (span 0), then its two sentences pooled in context
+
+    @classmethod
+    def read(cls, session: Any, pairs: Sequence[SpanGroup]) -> PairLogits:
+        alone = _pair_logits(session, _alone_rows(pairs))[:, 0].reshape(len(pairs), 2, 3)
+        return cls(alone, _pair_logits(session, [(g.ids, g.spans) for g in pairs])[:, :3])
+
+    def probs(
+        self, temperature: float, sentence_temperature: float | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sentence probabilities [pairs, 2, 3] read alone and in context (at ``sentence_temperature``), and the
+        whole pair's [pairs, 3]."""
+        context = softmax(self.context[:, 1:] / (sentence_temperature or temperature))
+        return softmax(self.alone / temperature), context, softmax(self.context[:, 0] / temperature)
 
 
 def reading_report(
@@ -278,7 +290,7 @@ def reading_report(
     (``read_again``: their share).
     """
     y = np.array([g.labels for g in pairs])
-    alone, context, whole = _readings(session, pairs, temperature, sentence_temperature)
+    alone, context, whole = PairLogits.read(session, pairs).probs(temperature, sentence_temperature)
     report = {"alone": _pair_figures(alone, y, whole), "in_context": _pair_figures(context, y, whole)}
     if screen is not None:
         checked, again = checked_reading(alone, context, screen, whole)
@@ -309,20 +321,26 @@ def _polar_share(p: np.ndarray) -> float:
     return float(((p[:, [0, 2]].max(1) >= MIXED_MIN) & (p.argmax(1) != 1)).mean())
 
 
-def match_sentence_temperature(session: Any, tokenizer_file: Path, temperature: float) -> float:
-    """The in-context sentence temperature (:data:`SENTENCE_TEMPERATURE_METHOD`), by bisection.
+def tuning_logits(session: Any, tokenizer_file: Path) -> PairLogits:
+    """The pairs the sentence temperature and the screen are matched on: 2,000 TweetEval validation pairs,
+    seed 11 (the reading report's are seed 5), read once for both."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(tokenizer_file))
+    tok.no_padding()
+    return PairLogits.read(session, val_pairs(tok, single_sentences(D.tweeteval_sentiment()[1]), n=2000, seed=11))
+
+
+def match_sentence_temperature(tuning: PairLogits, temperature: float) -> float:
+    """The in-context sentence temperature (:data:`SENTENCE_TEMPERATURE_METHOD`) on ``tuning``
+    (:func:`tuning_logits`), by bisection.
 
     A reading that has seen the whole message is less extreme than one of the sentence alone, so at
     the same temperature fewer sentences clear the mixed rule's 0.6; the share only falls as the
     temperature rises (the argmax does not move), so one temperature matches it.
     """
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(tokenizer_file))
-    tok.no_padding()
-    pairs = val_pairs(tok, single_sentences(D.tweeteval_sentiment()[1]), n=2000, seed=11)
-    target = _polar_share(_pair_probs(session, _alone_rows(pairs), temperature)[:, 0])
-    z = _pair_logits(session, [(g.ids, g.spans) for g in pairs])[:, 1:]
+    target = _polar_share(softmax(tuning.alone / temperature))
+    z = tuning.context[:, 1:]
     lo, hi = 0.25, 8.0
     for _ in range(40):
         mid = (lo + hi) / 2
@@ -341,15 +359,11 @@ SCREEN_METHOD = (
 )
 
 
-def match_screen(session: Any, tokenizer_file: Path, temperature: float, sentence_temperature: float | None) -> float:
-    """The ``checked`` reading's screen (:data:`SCREEN_METHOD`): as high as it can be, so that as few texts as
-    possible are read twice, while almost every text that reading alone would call mixed still is."""
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(tokenizer_file))
-    tok.no_padding()
-    pairs = val_pairs(tok, single_sentences(D.tweeteval_sentiment()[1]), n=2000, seed=11)
-    alone, context, whole = _readings(session, pairs, temperature, sentence_temperature)
+def match_screen(tuning: PairLogits, temperature: float, sentence_temperature: float | None) -> float:
+    """The ``checked`` reading's screen (:data:`SCREEN_METHOD`) on ``tuning`` (:func:`tuning_logits`): as high as
+    it can be, so that as few texts as possible are read twice, while almost every text that reading alone would
+    call mixed still is."""
+    alone, context, whole = tuning.probs(temperature, sentence_temperature)
     called = _mixed_found(alone, whole)
     if not called.any():
         raise ValueError("reading alone calls no validation pair mixed: the screen cannot be matched")
@@ -385,15 +399,20 @@ def choose_reading(reports: dict[str, dict[str, dict[str, float]]]) -> str:
 
 
 def measure_reading(
-    session: Any, tokenizer_file: Path, temperature: float, sentence_temperature: float | None = None
+    session: Any,
+    tokenizer_file: Path,
+    temperature: float,
+    sentence_temperature: float | None = None,
+    tuning: PairLogits | None = None,
 ) -> dict[str, Any]:
-    """The manifest's ``sentences`` block: the readings on 2,000 validation pairs per set, the screen and the
-    choice."""
+    """The manifest's ``sentences`` block: the readings on 2,000 validation pairs per set, the screen (matched on
+    ``tuning``, read here when not given) and the choice."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(tokenizer_file))
     tok.no_padding()
-    screen = match_screen(session, tokenizer_file, temperature, sentence_temperature)
+    tuning = tuning or tuning_logits(session, tokenizer_file)
+    screen = match_screen(tuning, temperature, sentence_temperature)
     pairs = {
         "tweeteval_val_pairs": val_pairs(tok, single_sentences(D.tweeteval_sentiment()[1]), n=2000),
         "airline_holdout_pairs": val_pairs(tok, single_sentences(D.airline()[1]), n=2000),

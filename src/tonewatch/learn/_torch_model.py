@@ -131,8 +131,8 @@ class SpanReader(nn.Module):
         return {"layers": list(self.layers), "width": int(self.inner.out_features)}
 
     def forward(self, features: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
-        """Span embeddings [..., h] from the spans' means of ``layers``, concatenated [..., len(layers) * h],
-        and of the last layer [..., h] (training passes standardised features before :meth:`standardise`)."""
+        """Span embeddings [..., h] from the spans' raw means of ``layers``, concatenated [..., len(layers) * h],
+        and of the last layer [..., h]."""
         x = (features - self.shift) * self.scale
         out: torch.Tensor = last + self.outer(nn.functional.gelu(self.inner(x)))
         return out
