@@ -97,6 +97,38 @@ def make_messages(n: int, seed: int = 7) -> list[str]:
     return out
 
 
+# Instruction sets that decide how fast int8 matrix products run (onnxruntime picks its kernels at run time):
+# with VNNI an int8 multiply-add is one instruction, without it int8 gains much less over float32, so the ratio
+# to the float32 PyTorch row depends on the CPU as much as on tonewatch.
+_ISA = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_info() -> dict[str, Any]:
+    """The CPU's model name and which of :data:`_ISA` it has (Linux ``/proc/cpuinfo``; empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {"model": platform.processor() or None, "isa": []}
+    fields: dict[str, str] = {}
+    for line in text.splitlines():  # one block per logical CPU: the first says it for all
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    return {"model": fields.get("model name"), "isa": [f for f in _ISA if f in flags]}
+
+
+def int8_note(cpu: dict[str, Any]) -> str:
+    """One line on how this CPU runs int8, printed under the table so a ratio is read with its hardware."""
+    isa = set(cpu.get("isa") or ())
+    if isa & {"avx512_vnni", "avx_vnni", "amx_int8"}:
+        return "int8 matrix products use this CPU's VNNI instructions (one instruction per multiply-add)"
+    if isa:
+        return (
+            "no VNNI on this CPU: int8 multiply-adds take several instructions, so the ratio to float32 is lower here"
+        )
+    return "instruction sets unknown on this platform"
+
+
 def _pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -343,6 +375,7 @@ def main() -> None:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
+            "cpu": cpu_info(),
             "threads": args.threads,
             "load_average_before": load_before,
             "load_average_after": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
@@ -453,6 +486,9 @@ def _print(console: Any, r: dict[str, Any]) -> None:
         "",
     )
     console.print(t)
+    cpu = r["machine"].get("cpu") or {}
+    console.print(f"CPU: {cpu.get('model') or 'unknown'} ({', '.join(cpu.get('isa') or ()) or 'no ISA listed'})")
+    console.print(int8_note(cpu), style="dim")
     la = r["machine"]["load_average_before"]
     if la is not None and la > 0.5 * (r["machine"]["cpus"] or 1):
         cpus = r["machine"]["cpus"]
