@@ -123,9 +123,7 @@ def int8_note(cpu: dict[str, Any]) -> str:
     if isa & {"avx512_vnni", "avx_vnni", "amx_int8"}:
         return "int8 matrix products use this CPU's VNNI instructions (one instruction per multiply-add)"
     if isa:
-        return (
-            "no VNNI on this CPU: int8 multiply-adds take several instructions, so the ratio to float32 is lower here"
-        )
+        return "no VNNI on this CPU: int8 multiply-adds take several instructions, so the ratio to float32 can be lower"
     return "instruction sets unknown on this platform"
 
 
