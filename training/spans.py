@@ -25,6 +25,7 @@ import torch
 
 from tonewatch.learn._calibration import softmax
 from tonewatch.learn._torch_model import MultiTask, span_pool
+from tonewatch.score._analyzer import MIXED_MIN, MIXED_WHOLE_MIN  # the runtime's mixed rule, so the report follows it
 from tonewatch.score._sentences import split_sentences
 from training import data as D
 
@@ -50,10 +51,6 @@ __all__ = [
 ]
 
 MAX_TOKENS = 128
-# the runtime's MIXED_MIN: both polarities must reach this probability in some sentence
-MIXED_MIN = 0.6
-# the runtime's MIXED_WHOLE_MIN: and the whole text's weaker polarity at least this
-MIXED_WHOLE_MIN = 0.05
 
 
 @dataclass(frozen=True)

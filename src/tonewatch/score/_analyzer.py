@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIXED_MIN",
+    "MIXED_WHOLE_MIN",
     "SARCASM_HEAD_MIN",
     "SCREEN_DEFAULT",
     "Analyzer",
@@ -281,11 +282,15 @@ class Analyzer:
             return None
         return language_review_reason(self.language_macro_f1(language), self.language_min_f1)
 
+    def _sentences_block(self) -> dict[str, Any]:
+        """The manifest's ``sentences`` block (empty when a model has none)."""
+        sentences = self.manifest.get("sentences")
+        return sentences if isinstance(sentences, dict) else {}
+
     @property
     def sentence_reading(self) -> SentenceReading:
         """How this model's sentences are read (manifest ``sentences.read``; anything else reads them alone)."""
-        sentences = self.manifest.get("sentences")
-        read = sentences.get("read") if isinstance(sentences, dict) else None
+        read = self._sentences_block().get("read")
         return "in_context" if read == "in_context" else "checked" if read == "checked" else "alone"
 
     @property
@@ -298,8 +303,7 @@ class Analyzer:
     def sentence_screen(self) -> float:
         """For ``checked`` reading: the probability of opposite polarities, read in context, from which a
         text's sentences are read again alone (manifest ``sentences.screen``)."""
-        sentences = self.manifest.get("sentences")
-        screen = sentences.get("screen") if isinstance(sentences, dict) else None
+        screen = self._sentences_block().get("screen")
         return float(screen) if isinstance(screen, int | float) else SCREEN_DEFAULT
 
     @property
