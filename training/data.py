@@ -122,6 +122,23 @@ def sarcasm() -> tuple[Split, Split]:
     return train, val
 
 
+def sarcastic_rephrases() -> tuple[list[str], list[str]]:
+    """iSarcasmEval's sarcastic tweets (train) and their authors' plain rephrasing of what each meant.
+
+    The rephrase carries the sentiment the sarcastic text means, so a model's reading of the rephrase can
+    label the tweet for the sentiment task (``training/train.py --sarcasm-rephrase``).
+    """
+    tweets, rephrases = [], []
+    with (DATASETS / "isarcasmeval" / "train.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            tweet = normalize_for_model(_unquote(row.get("tweet") or ""))
+            plain = normalize_for_model(_unquote(row.get("rephrase") or ""))
+            if row.get("sarcastic") == "1" and tweet and plain:
+                tweets.append(tweet)
+                rephrases.append(plain)
+    return tweets, rephrases
+
+
 def umsab(language: str) -> tuple[Split, Split]:
     """Multilingual tweet sentiment from XLM-T (labels 0 negative, 1 neutral, 2 positive)."""
     root = DATASETS / "umsab" / language

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tonewatch.learn._calibration import softmax
 from tonewatch.learn._torch_model import MultiTask, load_model_folder, pretrained_model
 from tonewatch.learn._torch_model import pretrained_base_path as base_model_path
 from tonewatch.score._model import read_manifest
@@ -31,7 +32,17 @@ from training import data as D
 from training.metrics import binary_f1, goemotions_macro_f1, macro_f1, macro_recall
 from training.spans import make_groups, single_sentences, span_batches, span_loss, span_metrics, val_pairs
 
-__all__ = ["MultiTask", "base_model_path", "batches", "encode", "evaluate", "load_tokenizer", "pad", "predict"]
+__all__ = [
+    "MultiTask",
+    "base_model_path",
+    "batches",
+    "encode",
+    "evaluate",
+    "load_tokenizer",
+    "pad",
+    "predict",
+    "rephrase_labels",
+]
 
 
 def load_tokenizer(path: Path) -> Any:
@@ -116,6 +127,19 @@ def evaluate(
     return res
 
 
+def rephrase_labels(model: MultiTask, tok: Any, min_probability: float) -> tuple[list[str], list[int]]:
+    """Sarcastic tweets labelled with ``model``'s sentiment of their authors' plain rephrase.
+
+    A sarcastic text means what its rephrase says ("I love it when professors draw a big question mark next
+    to my answer" means "I do not like ..."), so the reading of the plain text is the target for the sarcastic
+    one. Rephrases read with less than ``min_probability`` (softmax of the raw logits) are left out.
+    """
+    tweets, plain = D.sarcastic_rephrases()
+    p = softmax(predict(model, encode(tok, plain))["sentiment"])
+    keep = p.max(1) >= min_probability
+    return [t for t, k in zip(tweets, keep, strict=True) if k], [int(c) for c in p.argmax(1)[keep]]
+
+
 def _task_loss(
     model: MultiTask, task: str, xb: list[list[int]], yb: list[Any], losses: dict[str, nn.Module]
 ) -> torch.Tensor:
@@ -169,6 +193,15 @@ def main() -> None:
         help="per epoch, this many texts composed of 2-3 labelled sentences, each sentence scored from its pooled "
         "tokens in context (training/spans.py); 0: off",
     )
+    ap.add_argument(
+        "--sarcasm-rephrase",
+        type=int,
+        default=0,
+        help="add iSarcasmEval's sarcastic tweets to the sentiment task this many times, each labelled with the "
+        "starting model's reading of its author's plain rephrase (kept where that reading's probability >= "
+        "--rephrase-min); 0: off",
+    )
+    ap.add_argument("--rephrase-min", type=float, default=0.6)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -201,6 +234,15 @@ def main() -> None:
             del sp.texts[args.limit :], sp.labels[args.limit :]
     sent_texts = s_tr.texts + a_tr.texts * args.airline_repeat
     sent_labels = s_tr.labels + a_tr.labels * args.airline_repeat
+    if args.sarcasm_rephrase:
+        meant_texts, meant_labels = rephrase_labels(model, tok, args.rephrase_min)
+        log(
+            "sarcastic tweets labelled by their rephrase",
+            n=len(meant_labels),
+            counts=np.bincount(np.array(meant_labels, dtype=int), minlength=3).tolist(),
+        )
+        sent_texts += meant_texts * args.sarcasm_rephrase
+        sent_labels += meant_labels * args.sarcasm_rephrase
     train = {
         "sentiment": (encode(tok, sent_texts), sent_labels),
         "goemotions": (encode(tok, g_tr.texts), g_tr.labels),
