@@ -134,6 +134,27 @@ def test_get_analyzer_shares_one_instance_per_configuration() -> None:
     assert get_analyzer(Settings(threads=2, review_threshold=0.9)) is not get_analyzer(s)
 
 
+def test_the_default_analyzer_follows_the_environment_settings_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``get_analyzer()`` keeps its analyzer while the environment is unchanged, and reads it again when not."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TONEWATCH_THREADS", "2")
+    first = get_analyzer()
+    assert get_analyzer() is first
+    assert first.review_threshold == Settings().review_threshold
+    monkeypatch.setenv("tonewatch_review_threshold", "0.8")  # names are read case-insensitively
+    assert get_analyzer().review_threshold == 0.8
+    monkeypatch.delenv("tonewatch_review_threshold")
+    assert get_analyzer() is first
+    (tmp_path / ".env").write_text("TONEWATCH_REVIEW_THRESHOLD=0.70\n", encoding="utf-8")
+    assert get_analyzer().review_threshold == 0.7
+    (tmp_path / ".env").write_text("TONEWATCH_REVIEW_THRESHOLD=0.75\n", encoding="utf-8")  # same size, same tick
+    assert get_analyzer().review_threshold == 0.75
+    (tmp_path / ".env").unlink()
+    assert get_analyzer() is first
+
+
 def test_top_level_functions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TONEWATCH_THREADS", "2")
     a = tonewatch.analyze("Thank you, that fixed it!")
