@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,13 +146,7 @@ def bench_tonewatch(messages: list[str], threads: int, repeats: int, model_dir: 
         rates.append(len(messages) / (time.perf_counter() - t0))
         cpu.append((time.process_time() - c0) * 1000 / len(messages))
     single = messages[: min(len(messages), 400)]
-    for text in single[:20]:
-        analyzer.analyze(text)
-    lat = []
-    for text in single:
-        t0 = time.perf_counter()
-        analyzer.analyze(text)
-        lat.append((time.perf_counter() - t0) * 1000)
+    lat = _latencies(analyzer.analyze, single)
     entry = {} if model_dir is not None else _entry_point_latency(single, threads)
     return {
         "batch_msgs_per_s": max(rates),
@@ -166,6 +161,18 @@ def bench_tonewatch(messages: list[str], threads: int, repeats: int, model_dir: 
     }
 
 
+def _latencies(analyze: Callable[[str], object], texts: list[str]) -> list[float]:
+    """Milliseconds per call of ``analyze`` on each text, one at a time, after 20 warm-up calls."""
+    for text in texts[:20]:
+        analyze(text)
+    lat = []
+    for text in texts:
+        t0 = time.perf_counter()
+        analyze(text)
+        lat.append((time.perf_counter() - t0) * 1000)
+    return lat
+
+
 def _entry_point_latency(texts: list[str], threads: int) -> dict[str, float]:
     """One message through ``tonewatch.analyze``, the entry point users call: the analyzer plus finding it."""
     import tonewatch
@@ -173,13 +180,7 @@ def _entry_point_latency(texts: list[str], threads: int) -> dict[str, float]:
     before = os.environ.get("TONEWATCH_THREADS")
     os.environ["TONEWATCH_THREADS"] = str(threads)
     try:
-        for text in texts[:20]:
-            tonewatch.analyze(text)
-        lat = []
-        for text in texts:
-            t0 = time.perf_counter()
-            tonewatch.analyze(text)
-            lat.append((time.perf_counter() - t0) * 1000)
+        lat = _latencies(tonewatch.analyze, texts)
     finally:
         if before is None:
             del os.environ["TONEWATCH_THREADS"]
