@@ -153,6 +153,14 @@ def test_the_default_analyzer_follows_the_environment_settings_read(
     assert get_analyzer().review_threshold == 0.75
     (tmp_path / ".env").unlink()
     assert get_analyzer() is first
+    # a relative model folder resolves against the working directory, so moving changes the analyzer
+    monkeypatch.setenv("TONEWATCH_MODEL_DIR", "model")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    assert get_analyzer().model_dir.resolve() == (tmp_path / "a" / "model").resolve()
+    monkeypatch.chdir(tmp_path / "b")
+    assert get_analyzer().model_dir.resolve() == (tmp_path / "b" / "model").resolve()
 
 
 def test_top_level_functions(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -762,7 +762,10 @@ def _environment_fingerprint() -> tuple[Any, ...]:
     so ``tonewatch.analyze`` rebuilds its settings only when the environment it reads has changed.
     """
     env = tuple(sorted((k.upper(), v) for k, v in os.environ.items() if k.upper().startswith("TONEWATCH_")))
-    cwd = os.getcwd()
+    try:
+        cwd = os.getcwd()  # relative paths in the settings (a model folder) resolve against it
+    except OSError:
+        return env, None, None
     try:
         with open(os.path.join(cwd, ".env"), "rb") as fh:  # its text, not its time: two edits can share a tick
             return env, cwd, fh.read()
