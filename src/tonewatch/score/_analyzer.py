@@ -44,7 +44,7 @@ from ._cues import CueMatch, find_cues, is_courtesy, negative_context
 from ._cues import warm_up as warm_up_cues
 from ._emotions import recentre, support_emotions
 from ._language import UMSAB_LANGUAGES, detect_language, load_identifier
-from ._model import BUNDLED_MODEL_DIR, ModelOutputs, OnnxModel, read_manifest
+from ._model import BUNDLED_MODEL_DIR, ModelOutputs, OnnxModel, Speculative, read_manifest
 from ._multilingual import MULTILINGUAL_MODEL_DIR, MultilingualLayer, language_review_reason
 from ._normalize import normalize_for_model
 from ._sentences import Span, split_sentences
@@ -122,6 +122,18 @@ class _Plan:
     pieces: list[list[list[int]]] = field(default_factory=list)  # per sentence read alone (texts with 2+ sentences)
     spans: list[tuple[int, int]] = field(default_factory=list)  # per sentence, its tokens in ``whole`` (in context)
     alone: list[list[int]] = field(default_factory=list)  # per sentence, its own sequence (to read it again alone)
+
+
+def _alone_sequences(plans: Sequence[_Plan], keys: dict[_Key, int]) -> list[list[int]]:
+    """The sentences of ``plans`` that reading them alone must still run: each once, none already read alone."""
+    seen = set(keys)
+    out: list[list[int]] = []
+    for plan in plans:
+        for ids in plan.alone:
+            if (key := (tuple(ids), ())) not in seen:
+                seen.add(key)
+                out.append(ids)
+    return out
 
 
 def _softmax(row: Sequence[float], temperature: float) -> Probs:
@@ -369,6 +381,7 @@ class Analyzer:
         resolved = [lang or detect_language(text) for lang, text in zip(langs, checked, strict=True)]
         found = [find_cues(plan.text, plan.units) if self.tonal else [] for plan in plans]
         other = self._multilingual_sentiment(checked, resolved)
+        early = self._speculate(model, plans, resolved, keys, batch_size)  # after the Python work: no contention
         outputs = pending.result()
         results = [
             self._compose(plan, outputs, keys, lang, other.get(i), found[i])
@@ -378,19 +391,43 @@ class Analyzer:
             return results
         screen = self.sentence_screen
         again = [i for i, r in enumerate(results) if i not in other and _could_be_mixed(plans[i], r, screen)]
+        if not again and early is not None:
+            early.cancel()
         if again:  # their sentences are read again alone and the results composed again from those readings
-            later = self._read_again_alone(model, [plans[i] for i in again], outputs, keys, batch_size)
+            later = self._read_again_alone(model, [plans[i] for i in again], outputs, keys, batch_size, early)
             outputs = outputs if later is None else outputs.followed_by(later)
             for i in again:
                 results[i] = self._compose(plans[i], outputs, keys, resolved[i], other.get(i), found[i])
         return results
+
+    def _speculate(
+        self, model: OnnxModel, plans: list[_Plan], langs: list[str], keys: dict[_Key, int], batch_size: int
+    ) -> Speculative | None:
+        """For one message alone, start reading its sentences alone while its first pass runs.
+
+        The first pass of one message is one sequence on one core, and the second pass (a result that could be
+        mixed: 16 % of the benchmark's messages) could only start after it, so such messages took about twice
+        as long and set the p95 latency. Started on the idle core, the second pass is ready when it is needed
+        and stopped when it is not. Batches of several messages keep every core busy already and never do this.
+        """
+        if len(plans) != 1 or self.sentence_reading != "checked" or self.score_alone or model.workers < 2:
+            return None
+        if plans[0].whole is None or not plans[0].alone or self._reads_other_language(langs[0]):
+            return None
+        sequences = _alone_sequences(plans, keys)
+        return model.speculate(sequences, batch_size) if sequences else None
+
+    def _reads_other_language(self, lang: str) -> bool:
+        """Whether the multilingual layer gives this language's sentiment (then sentences are not read again)."""
+        layer = self._multilingual
+        return layer is not None and lang != "en" and layer.covers(lang)
 
     def _multilingual_sentiment(self, texts: list[str], langs: list[str]) -> dict[int, Probs]:
         """Sentiment from the multilingual layer for the non-English texts it covers (by index)."""
         layer = self._multilingual
         if layer is None:
             return {}
-        idx = [i for i, lang in enumerate(langs) if lang != "en" and layer.covers(lang)]
+        idx = [i for i, lang in enumerate(langs) if self._reads_other_language(lang)]
         if not idx:
             return {}
         return dict(zip(idx, layer.sentiment([texts[i] for i in idx]), strict=True))
@@ -403,25 +440,33 @@ class Analyzer:
         return _plan_alone(model, plans)
 
     def _read_again_alone(
-        self, model: OnnxModel, plans: list[_Plan], out: ModelOutputs, keys: dict[_Key, int], batch_size: int
+        self,
+        model: OnnxModel,
+        plans: list[_Plan],
+        out: ModelOutputs,
+        keys: dict[_Key, int],
+        batch_size: int,
+        early: Speculative | None = None,
     ) -> ModelOutputs | None:
         """Read the sentences of ``plans`` on their own (a second, smaller pass; its rows follow ``out``'s) and
         switch the plans to those readings; the whole-text rows of the first pass stay (a span does not change the
-        whole reading). None when every such sentence was already read alone in the first pass."""
+        whole reading). None when every such sentence was already read alone in the first pass. ``early``, the
+        same pass started speculatively, gives the rows when it read exactly these sequences."""
         base = len(out.sentiment)
-        sequences: list[list[int]] = []
         for plan in plans:
             assert plan.whole is not None
             keys.setdefault((tuple(plan.whole), ()), keys[(tuple(plan.whole), tuple(plan.spans))])
-            for ids in plan.alone:
-                if (key := (tuple(ids), ())) not in keys:
-                    keys[key] = base + len(sequences)
-                    sequences.append(ids)
+        sequences = _alone_sequences(plans, keys)
+        for plan in plans:
             plan.pieces = [[ids] for ids in plan.alone]
             plan.spans = []
-        if not sequences:
-            return None
-        return model.run(sequences, batch_size=batch_size)
+        for k, ids in enumerate(sequences):
+            keys[(tuple(ids), ())] = base + k
+        if early is not None and early.sequences == sequences:
+            return early.result()
+        if early is not None:
+            early.cancel()
+        return model.run(sequences, batch_size=batch_size) if sequences else None
 
     # -- composing the result
     def _compose(

@@ -15,8 +15,9 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tonewatch._errors import ModelError, ModelIntegrityError
 
@@ -30,6 +31,7 @@ __all__ = [
     "ModelOutputs",
     "OnnxModel",
     "OnnxRunner",
+    "Speculative",
     "plan_batches",
     "read_manifest",
     "span_rows",
@@ -199,8 +201,7 @@ class OnnxRunner:
         # two non-spinning intra-op threads, as fast as two spinning ones. One thread per run also makes
         # a row's result independent of how many cores there are.
         self.workers = threads or os.cpu_count() or 1
-        self._pool: ThreadPoolExecutor | None = None
-        self._dispatcher: ThreadPoolExecutor | None = None
+        self._executors: dict[str, ThreadPoolExecutor] = {}
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
         options = ort.SessionOptions()
@@ -262,21 +263,27 @@ class OnnxRunner:
             return []
         return [len(e.ids) for e in self._tokenizer.encode_batch(list(words), add_special_tokens=False)]
 
-    def _executor(self, dispatcher: bool = False) -> ThreadPoolExecutor:
-        """The batch thread pool (or the one-thread dispatcher that drives it for :meth:`submit`), made again
-        in a forked child: a parent's pool threads do not survive fork."""
+    def _executor(self, kind: Literal["pool", "dispatch", "speculate"] = "pool") -> ThreadPoolExecutor:
+        """The batch thread pool, the one-thread dispatcher that drives it for :meth:`submit`, or the one thread
+        of speculative runs; made again in a forked child: a parent's pool threads do not survive fork."""
         with self._pool_lock:
-            if self._pool is None or self._dispatcher is None or self._pool_pid != os.getpid():
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="tonewatch-onnx")
-                self._dispatcher = ThreadPoolExecutor(1, thread_name_prefix="tonewatch-onnx-dispatch")
+            if not self._executors or self._pool_pid != os.getpid():
+                self._executors = {
+                    "pool": ThreadPoolExecutor(self.workers, thread_name_prefix="tonewatch-onnx"),
+                    "dispatch": ThreadPoolExecutor(1, thread_name_prefix="tonewatch-onnx-dispatch"),
+                    "speculate": ThreadPoolExecutor(1, thread_name_prefix="tonewatch-onnx-speculate"),
+                }
                 self._pool_pid = os.getpid()
-            return self._dispatcher if dispatcher else self._pool
+            return self._executors[kind]
 
     def run_outputs(
         self,
         sequences: Sequence[Sequence[int]],
         batch_size: int = 32,
         spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+        *,
+        in_this_thread: bool = False,
+        run_options: Any = None,
     ) -> list[NDArray[np.float32]]:
         """The named outputs for token sequences: rows in input order, then each sequence's ``spans``.
 
@@ -285,6 +292,9 @@ class OnnxRunner:
         sequence (see :class:`ModelOutputs`). Sequences are sorted by length, batched, each batch
         padded to its own longest; batches run concurrently on ``workers`` threads, and a call with
         fewer batches than workers (one message) is cut finer so every core still has work.
+        ``in_this_thread`` runs the same batches one after another in the caller's thread (the same
+        numbers: a batch's result depends on its rows, not on the thread); ``run_options`` (an
+        onnxruntime ``RunOptions``) lets another thread stop the run.
         """
         import numpy as np
 
@@ -307,7 +317,7 @@ class OnnxRunner:
                 mask[row, : len(seq)] = 1
             feeds = {"input_ids": ids, "attention_mask": mask}
             if not self._spans:
-                return sel, list(self._session.run(self._outputs, feeds))
+                return sel, list(self._session.run(self._outputs, feeds, run_options))
             wide = 1 + max(extra[i] for i in sel)
             span_mask = np.zeros((len(sel), wide, width), dtype=np.float32)
             span_mask[:, 0] = mask
@@ -315,9 +325,10 @@ class OnnxRunner:
                 for row, i in enumerate(sel):
                     for k, (a, b) in enumerate(spans[i]):
                         span_mask[row, k + 1, a:b] = 1.0
-            return sel, list(self._session.run(self._outputs, {**feeds, "span_mask": span_mask}))
+            return sel, list(self._session.run(self._outputs, {**feeds, "span_mask": span_mask}, run_options))
 
-        results = self._executor().map(score, batches) if self.workers > 1 and len(batches) > 1 else map(score, batches)
+        parallel = self.workers > 1 and len(batches) > 1 and not in_this_thread
+        results = self._executor().map(score, batches) if parallel else map(score, batches)
         out: list[NDArray[np.float32]] = []
         for sel, arrays in results:
             if not out:
@@ -348,9 +359,14 @@ class OnnxModel(OnnxRunner):
         sequences: Sequence[Sequence[int]],
         batch_size: int = 32,
         spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+        *,
+        in_this_thread: bool = False,
+        run_options: Any = None,
     ) -> ModelOutputs:
         """Raw logits of the three heads for token sequences (and their ``spans``), in input order."""
-        sentiment, emotions, sarcasm = self.run_outputs(sequences, batch_size, spans)
+        sentiment, emotions, sarcasm = self.run_outputs(
+            sequences, batch_size, spans, in_this_thread=in_this_thread, run_options=run_options
+        )
         rows = tuple(span_rows(len(sequences), spans)) if spans is not None else ()
         return ModelOutputs(sentiment, emotions, sarcasm, rows)
 
@@ -365,10 +381,41 @@ class OnnxModel(OnnxRunner):
         With one worker the caller's thread would only compete with it: the run then happens here.
         """
         if self.workers > 1:
-            return self._executor(dispatcher=True).submit(self.run, sequences, batch_size, spans)
+            return self._executor("dispatch").submit(self.run, sequences, batch_size, spans)
         done: Future[ModelOutputs] = Future()
         try:
             done.set_result(self.run(sequences, batch_size, spans))
         except BaseException as exc:  # handed to the caller by result(), as from a thread
             done.set_exception(exc)
         return done
+
+    def speculate(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> Speculative:
+        """:meth:`run` started on a core that would otherwise wait, before it is known to be needed.
+
+        One message's first pass is a single sequence on one core; the second (its sentences read alone,
+        when the result could be mixed) can only start after it. Started now, on its own thread and in the
+        same batches :meth:`run` would make, it returns the same numbers; if it is not needed it is stopped.
+        """
+        import onnxruntime as ort
+
+        options = ort.RunOptions()
+        options.log_severity_level = 4  # a stopped run is not an error worth a log line
+        run = partial(self.run, sequences, batch_size, in_this_thread=True, run_options=options)
+        return Speculative([list(s) for s in sequences], self._executor("speculate").submit(run), options)
+
+
+class Speculative:
+    """A model run started before it is known to be needed: :meth:`result` when it is, :meth:`cancel` when not."""
+
+    def __init__(self, sequences: list[list[int]], future: Future[ModelOutputs], options: Any) -> None:
+        self.sequences = sequences
+        self._future = future
+        self._options = options
+
+    def result(self) -> ModelOutputs:
+        return self._future.result()
+
+    def cancel(self) -> None:
+        """Drop the run if it has not started, stop it if it has (onnxruntime checks between operators)."""
+        if not self._future.cancel():
+            self._options.terminate = True
