@@ -11,7 +11,9 @@ How a batch is scored:
    the same way, and read again on their own (the result composed again) only in texts whose
    result could then be mixed: the whole text two-sided and two sentences leaning opposite ways
    by at least ``sentences.screen``, cues included; otherwise, and in long texts, each sentence
-   is read again on its own. Per-sentence results and ``mixed`` come from those readings;
+   is read again on its own. Per-sentence results and ``mixed`` come from those readings. A call
+   of one such message starts that second reading early, on the core its first pass leaves idle,
+   and stops it if the result is one-sided (``_speculate``);
 3. all those sequences (identical ones once) are sorted by length and cut into batches of
    at most ``batch_size`` that minimise padded work (``_model.plan_batches``), each padded
    only to its own longest sequence;
