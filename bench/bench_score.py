@@ -175,17 +175,12 @@ def _latencies(analyze: Callable[[str], object], texts: list[str]) -> list[float
 
 def _entry_point_latency(texts: list[str], threads: int) -> dict[str, float]:
     """One message through ``tonewatch.analyze``, the entry point users call: the analyzer plus finding it."""
+    from unittest import mock
+
     import tonewatch
 
-    before = os.environ.get("TONEWATCH_THREADS")
-    os.environ["TONEWATCH_THREADS"] = str(threads)
-    try:
+    with mock.patch.dict(os.environ, {"TONEWATCH_THREADS": str(threads)}):
         lat = _latencies(tonewatch.analyze, texts)
-    finally:
-        if before is None:
-            del os.environ["TONEWATCH_THREADS"]
-        else:
-            os.environ["TONEWATCH_THREADS"] = before
     return {"entry_p50_ms": statistics.median(lat), "entry_p95_ms": _pct(lat, 0.95)}
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from tonewatch.learn._calibration import fit_temperature, sentiment_report
+from tonewatch.learn._calibration import fit_temperature, sentiment_report, sqrt_balanced_weights
 from tonewatch.learn._export import SpanRunner
 from training import data as D
 from training.decision_bias import margins
@@ -44,26 +44,11 @@ Head = Callable[[np.ndarray], np.ndarray]
 SHORT_THANKS = re.compile(r"\bthanks?\b|\bthank you\b", re.IGNORECASE)
 
 
-def embed(runner: SpanRunner, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def embed(runner: SpanRunner, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Span-0 (whole text) embeddings and sentiment logits, as the runtime computes them."""
-    ids = runner.encode(texts)
-    n = len(ids)
-    emb = np.zeros((n, 0), dtype=np.float32)
-    logits = np.zeros((n, 3), dtype=np.float32)
-    order = sorted(range(n), key=lambda i: len(ids[i]))
-    for a in range(0, n, batch_size):
-        sel = order[a : a + batch_size]
-        x = np.zeros((len(sel), max(len(ids[i]) for i in sel)), dtype=np.int64)
-        m = np.zeros_like(x)
-        for row, i in enumerate(sel):
-            x[row, : len(ids[i])] = ids[i]
-            m[row, : len(ids[i])] = 1
-        feeds = {"input_ids": x, "attention_mask": m, "span_mask": m[:, None, :].astype(np.float32)}
-        s, e = runner.session.run(["sentiment", "embedding"], feeds)
-        if emb.shape[1] == 0:
-            emb = np.zeros((n, e.shape[-1]), dtype=np.float32)
-        emb[sel], logits[sel] = e[:, 0], s[:, 0]
-    return emb, logits
+    out = runner.run(texts, embeddings=True)
+    assert out.embedding is not None
+    return out.embedding, out.sentiment
 
 
 def fit_head(
@@ -78,7 +63,7 @@ def fit_head(
 ) -> Head:
     """A sentiment head (linear, or one GELU layer of ``hidden``) fitted by weighted cross-entropy.
 
-    Classes are weighted by the square root of their inverse frequency, as in ``training/train.py``.
+    Classes are weighted as in ``training/train.py`` (:func:`sqrt_balanced_weights`).
     """
     import torch
     from torch import nn
@@ -88,9 +73,7 @@ def fit_head(
     layers: list[Any] = [nn.Dropout(0.1)]
     layers += [nn.Linear(d, hidden), nn.GELU(), nn.Dropout(0.1), nn.Linear(hidden, 3)] if hidden else [nn.Linear(d, 3)]
     model = nn.Sequential(*layers)
-    counts = np.bincount(y, minlength=3).astype(float)
-    cw = (counts.sum() / np.maximum(counts, 1)) ** 0.5
-    cw_t = torch.tensor(cw / cw.mean(), dtype=torch.float32)
+    cw_t = torch.tensor(sqrt_balanced_weights(y), dtype=torch.float32)
     xt, yt = torch.tensor(x), torch.tensor(y, dtype=torch.long)
     wt = torch.ones(len(y)) if weights is None else torch.tensor(weights, dtype=torch.float32)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tonewatch.learn._calibration import softmax
+from tonewatch.learn._calibration import softmax, sqrt_balanced_weights
 from tonewatch.learn._torch_model import MultiTask, load_model_folder, pretrained_model
 from tonewatch.learn._torch_model import pretrained_base_path as base_model_path
 from tonewatch.score._model import read_manifest
@@ -262,9 +262,7 @@ def main() -> None:
         "airline_pairs": val_pairs(tok, single_sentences(a_ho)),
     }
 
-    counts = np.bincount(np.array(sent_labels), minlength=3).astype(float)
-    cw = (counts.sum() / counts) ** 0.5
-    cw = cw / cw.mean()
+    cw = sqrt_balanced_weights(sent_labels)
     sent_loss = nn.CrossEntropyLoss(weight=torch.tensor(cw, dtype=torch.float32))
     bce = nn.BCEWithLogitsLoss()
     n_emo = len(D.GOEMOTIONS_LABELS)

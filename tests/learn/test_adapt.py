@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from tonewatch._errors import InputError, NotFoundError
 from tonewatch.cli._train import register
-from tonewatch.learn._calibration import sentiment_report
+from tonewatch.learn._calibration import sentiment_report, sqrt_balanced_weights
 from tonewatch.learn._train import build_manifest, default_version, resolve_base
 from tonewatch.learn._train_data import MIN_PER_CLASS, parse_prior, read_labelled, stratified_split
 from tonewatch.score._model import BUNDLED_MODEL_DIR, read_manifest, verify_files
@@ -161,6 +161,16 @@ def test_prior_weighted_report_moves_precision_not_recall() -> None:
     assert skewed["recall"] == plain["recall"]
     assert skewed["precision"]["neutral"] < plain["precision"]["neutral"]
     assert skewed["confusion"] == plain["confusion"]
+
+
+def test_sqrt_balanced_weights_follow_the_formula_and_survive_an_empty_class() -> None:
+    y = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    raw = np.sqrt(100 / np.array([60.0, 30.0, 10.0]))
+    assert sqrt_balanced_weights(y) == pytest.approx(raw / raw.mean())
+    assert sqrt_balanced_weights(list(y)).mean() == pytest.approx(1.0)
+    empty = sqrt_balanced_weights(np.array([0, 0, 1]))  # no positives: counted as one, not a division by zero
+    assert np.isfinite(empty).all()
+    assert empty[2] == empty[1] > empty[0]
 
 
 def test_default_version_and_base_resolution(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ._adapt_settings import AdaptSettings
-from ._calibration import macro_f1
+from ._calibration import macro_f1, sqrt_balanced_weights
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -159,11 +159,7 @@ def adapt(
     say = log or (lambda _msg: None)
 
     anchor = [p.detach().clone() for p in model.sentiment.parameters()]
-    counts = np.bincount(np.array(train.labels), minlength=3).astype(np.float64)
-    weights = np.ones(3)
-    if settings.class_weights:
-        weights = np.sqrt(counts.sum() / np.maximum(counts, 1.0))
-        weights = weights / weights.mean()
+    weights = sqrt_balanced_weights(train.labels) if settings.class_weights else np.ones(3)
     sentiment_loss = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
     bce = nn.BCEWithLogitsLoss()
     soft_emotions = torch.sigmoid(torch.from_numpy(train.teacher_emotions.astype(np.float32)))

@@ -25,6 +25,7 @@ __all__ = [
     "prior_weights",
     "sentiment_report",
     "softmax",
+    "sqrt_balanced_weights",
 ]
 
 
@@ -112,6 +113,15 @@ def crossfit_ece(logits: NDArray[Any], y: NDArray[Any]) -> tuple[float, float]:
         correct[ev] = p.argmax(1) == y[ev]
     p = softmax(logits / fit_temperature(logits, y))
     return ece(conf, correct), ece(p.max(1), (p.argmax(1) == y).astype(float))
+
+
+def sqrt_balanced_weights(y: NDArray[Any] | Sequence[int], k: int = 3) -> NDArray[np.float64]:
+    """Per-class loss weights ``(total / count) ** 0.5``, scaled to mean 1: rare classes count more, without the
+    full inverse frequency letting a handful of examples dominate. A class with no examples counts as one."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=k).astype(np.float64)
+    weights = np.sqrt(counts.sum() / np.maximum(counts, 1.0))
+    out: NDArray[np.float64] = weights / weights.mean()
+    return out
 
 
 def prior_weights(y: NDArray[Any], prior: Sequence[float]) -> NDArray[np.float64]:

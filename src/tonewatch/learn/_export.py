@@ -19,7 +19,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,11 +134,12 @@ def shift_sentiment_bias(path: Path, shift: Sequence[float], name: str = "m.sent
 
 @dataclass(frozen=True, slots=True)
 class RunOutputs:
-    """Whole-text logits, in input order."""
+    """Whole-text logits, in input order (and the pooled embeddings, when asked for)."""
 
     sentiment: NDArray[np.float32]  # [n, 3]
     emotions: NDArray[np.float32]  # [n, 28]
     sarcasm: NDArray[np.float32]  # [n]
+    embedding: NDArray[np.float32] | None = None  # [n, hidden]
 
 
 class SpanRunner:
@@ -173,12 +174,17 @@ class SpanRunner:
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self._tokenizer.encode_batch(list(texts))] if texts else []
 
-    def run(self, texts: Sequence[str], batch_size: int = 64) -> RunOutputs:
+    def run(self, texts: Sequence[str], batch_size: int = 64, *, embeddings: bool = False) -> RunOutputs:
+        """Whole-text outputs; ``embeddings`` adds the pooled embedding (span-pooling models only)."""
+        if embeddings and not self.spans:
+            raise ModelError("only a span-pooling model (manifest pooling: spans) has an embedding output")
+        names = ["sentiment", "emotions", "sarcasm", *(["embedding"] if embeddings else [])]
         ids = self.encode(texts)
         n = len(ids)
         out = RunOutputs(
             np.zeros((n, 3), dtype=np.float32), np.zeros((n, 28), dtype=np.float32), np.zeros(n, dtype=np.float32)
         )
+        embedding: NDArray[np.float32] | None = None
         order = sorted(range(n), key=lambda i: len(ids[i]))
         for a in range(0, n, batch_size):
             sel = order[a : a + batch_size]
@@ -191,10 +197,12 @@ class SpanRunner:
             feeds: dict[str, Any] = {"input_ids": x, "attention_mask": m}
             if self.spans:
                 feeds["span_mask"] = m[:, None, :].astype(np.float32)
-            s, e, z = self._session.run(["sentiment", "emotions", "sarcasm"], feeds)
+            got = self._session.run(names, feeds)
             if self.spans:
-                s, e, z = s[:, 0], e[:, 0], z[:, 0]
-            out.sentiment[sel] = s
-            out.emotions[sel] = e
-            out.sarcasm[sel] = z
-        return out
+                got = [g[:, 0] for g in got]
+            out.sentiment[sel], out.emotions[sel], out.sarcasm[sel] = got[:3]
+            if embeddings:
+                if embedding is None:
+                    embedding = np.zeros((n, got[3].shape[-1]), dtype=np.float32)
+                embedding[sel] = got[3]
+        return out if embedding is None else replace(out, embedding=embedding)

@@ -29,7 +29,6 @@ configuration so every caller in a process shares the loaded model.
 from __future__ import annotations
 
 import math
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -802,30 +801,12 @@ def analyzer_key(settings: Settings, model_dir: Path | None = None) -> tuple[Any
 _by_environment: dict[tuple[Any, ...], Analyzer] = {}
 
 
-def _environment_fingerprint() -> tuple[Any, ...]:
-    """What ``Settings()`` reads: the ``TONEWATCH_*`` variables and the working directory's ``.env`` file.
-
-    Building ``Settings()`` costs about 1.3 ms, a third of scoring one short message; this costs microseconds,
-    so ``tonewatch.analyze`` rebuilds its settings only when the environment it reads has changed.
-    """
-    env = tuple(sorted((k.upper(), v) for k, v in os.environ.items() if k.upper().startswith("TONEWATCH_")))
-    try:
-        cwd = os.getcwd()  # relative paths in the settings (a model folder) resolve against it
-    except OSError:
-        return env, None, None
-    try:
-        with open(os.path.join(cwd, ".env"), "rb") as fh:  # its text, not its time: two edits can share a tick
-            return env, cwd, fh.read()
-    except OSError:
-        return env, cwd, None
-
-
 def get_analyzer(settings: Settings | None = None) -> Analyzer:
     """The shared analyzer for ``settings`` (default: ``Settings()``), built once per configuration."""
     if settings is None:
-        from tonewatch.settings import Settings
+        from tonewatch.settings import Settings, environment_fingerprint
 
-        fingerprint = _environment_fingerprint()
+        fingerprint = environment_fingerprint()
         found = _by_environment.get(fingerprint)
         if found is not None:
             return found
