@@ -184,6 +184,31 @@ def _entry_point_latency(texts: list[str], threads: int) -> dict[str, float]:
     return {"entry_p50_ms": statistics.median(lat), "entry_p95_ms": _pct(lat, 0.95)}
 
 
+def bench_early_ab(messages: list[str], threads: int) -> dict[str, Any]:
+    """One message at a time, its sentences read early (shipped) or after the first pass, alternating per message.
+
+    A/B in one process on the same messages (400, twice, the order of the two swapped every message), so the
+    machine's drift falls on both sides alike. "after" turns the analyzer's early start off for the run.
+    """
+    from tonewatch.score import Analyzer
+
+    analyzer = Analyzer(None, threads=threads).load()
+    early = analyzer._speculate
+    texts = messages[: min(len(messages), 400)]
+    for text in texts[:20]:
+        analyzer.analyze(text)
+    lat: dict[str, list[float]] = {"early": [], "after": []}
+    for _ in range(2):
+        for i, text in enumerate(texts):
+            for side in ("early", "after") if i % 2 == 0 else ("after", "early"):
+                analyzer._speculate = early if side == "early" else (lambda *_a, **_k: None)  # type: ignore[method-assign]
+                t0 = time.perf_counter()
+                analyzer.analyze(text)
+                lat[side].append((time.perf_counter() - t0) * 1000)
+    analyzer._speculate = early  # type: ignore[method-assign]
+    return {side: {"p50_ms": statistics.median(v), "p95_ms": _pct(v, 0.95)} for side, v in lat.items()}
+
+
 def bench_reading(messages: list[str], threads: int, repeats: int, read: str) -> dict[str, Any]:
     """The analyzer with the bundled model's files but its sentences read another way (manifest ``sentences.read``).
 
@@ -361,6 +386,11 @@ def main() -> None:
         action="store_true",
         help="also time every sentence read again on its own, as before model 1.2.0 (speed only)",
     )
+    ap.add_argument(
+        "--early-ab",
+        action="store_true",
+        help="also time one message at a time with its sentences read early (shipped) and after, alternating",
+    )
     args = ap.parse_args()
 
     from rich.console import Console
@@ -377,6 +407,7 @@ def main() -> None:
     with console.status("tonewatch..."):
         tw = bench_tonewatch(messages, args.threads, args.repeats)
     readings: dict[str, Any] = {}
+    early_ab = bench_early_ab(messages, args.threads) if args.early_ab else None
     for read, wanted in (("in_context", args.in_context), ("alone", args.alone)):
         if wanted:
             with console.status(f"tonewatch, sentences read {read}..."):
@@ -403,6 +434,7 @@ def main() -> None:
         "tonewatch": tw,
         "tonewatch_in_context": readings.get("in_context"),
         "tonewatch_alone": readings.get("alone"),
+        "early_ab": early_ab,
         "vader": vader,
         "pytorch": torch_r,
         "pytorch_same_sequences": torch_s,
@@ -434,6 +466,10 @@ def _print(console: Any, r: dict[str, Any]) -> None:
     t.add_row("tonewatch, one message p50", f"{tw['single_p50_ms']:.1f} ms", "", "", "", "", "")
     p95 = tw["single_p95_ms"]
     t.add_row("tonewatch, one message p95", f"{p95:.1f} ms", "< 10 ms", ok(p95 < 10), "", "", "")
+    ab = r.get("early_ab")
+    if ab:
+        early, after = (f"{ab[k]['p50_ms']:.1f} / {ab[k]['p95_ms']:.1f}" for k in ("early", "after"))
+        t.add_row("  A/B: sentences read early / after", f"{early} / {after} ms", "info", "", "", "", "")
     if "entry_p50_ms" in tw:
         entry = f"{tw['entry_p50_ms']:.1f} / {tw['entry_p95_ms']:.1f} ms"
         t.add_row("  the same via tonewatch.analyze, p50 / p95", entry, "info", "", "", "", "")
